@@ -1,0 +1,274 @@
+use std::net::IpAddr;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::{GeoSource, Observable, Outcome, SourceFormat, TenantId};
+
+/// What a finding is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// Two sign-ins of one user that no traveller could have made.
+    ImpossibleTravel,
+    /// Feasible travel, but to a country the user has not been seen in.
+    UnfamiliarLocation,
+    /// A sign-in from an IP or network on an indicator list.
+    IndicatorMatch,
+    /// An IP that was the attacker's side of a takeover at one tenant, seen at another.
+    CrossTenantIp,
+}
+
+impl FindingKind {
+    pub const ALL: [FindingKind; 4] = [
+        FindingKind::ImpossibleTravel,
+        FindingKind::UnfamiliarLocation,
+        FindingKind::IndicatorMatch,
+        FindingKind::CrossTenantIp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::ImpossibleTravel => "impossible_travel",
+            FindingKind::UnfamiliarLocation => "unfamiliar_location",
+            FindingKind::IndicatorMatch => "indicator_match",
+            FindingKind::CrossTenantIp => "cross_tenant_ip",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How urgent a finding is. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// One step up, saturating at `Critical`.
+    pub fn raised(self) -> Severity {
+        match self {
+            Severity::Info => Severity::Low,
+            Severity::Low => Severity::Medium,
+            Severity::Medium => Severity::High,
+            Severity::High | Severity::Critical => Severity::Critical,
+        }
+    }
+
+    /// One step down, saturating at `Info`.
+    pub fn lowered(self) -> Severity {
+        match self {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            Severity::Medium => Severity::Low,
+            Severity::Low | Severity::Info => Severity::Info,
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which way a reason pushed the severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonEffect {
+    Raised,
+    Lowered,
+    /// Context an analyst needs that did not move the severity.
+    Noted,
+}
+
+/// One reason behind a finding's severity, in words an analyst can check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// A stable machine name (`young_baseline`, `credential_valid_far_side`, …).
+    pub code: String,
+    pub effect: ReasonEffect,
+    pub text: String,
+}
+
+impl Reason {
+    pub fn new(code: &str, effect: ReasonEffect, text: impl Into<String>) -> Reason {
+        Reason {
+            code: code.to_owned(),
+            effect,
+            text: text.into(),
+        }
+    }
+}
+
+/// One sign-in as it appears in evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SideEvidence {
+    pub record_id: String,
+    pub time: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+    /// The radius (km) this side's position was taken to be uncertain by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncertainty_km: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo_source: Option<GeoSource>,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
+    pub source_format: SourceFormat,
+}
+
+/// Evidence of an `impossible_travel` finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TravelEvidence {
+    /// The earlier sign-in.
+    pub from: SideEvidence,
+    /// The later sign-in.
+    pub to: SideEvidence,
+    /// Which side the finding is about (the one that does not fit the user): `from` or `to`.
+    pub suspicious_side: String,
+    /// Great-circle distance between the two positions.
+    pub distance_km: f64,
+    /// The distance once both uncertainty radii are subtracted: the least the user must have moved.
+    pub min_distance_km: f64,
+    pub minutes: f64,
+    /// `min_distance_km` over the time between the sign-ins.
+    pub required_speed_kmh: f64,
+    /// The fastest plausible travel time for `min_distance_km`, in minutes.
+    pub fastest_travel_minutes: f64,
+    /// `fastest_travel_minutes / minutes`: above 1 the travel is impossible.
+    pub infeasibility: f64,
+    pub reasons: Vec<Reason>,
+}
+
+/// Evidence of an `unfamiliar_location` finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LocationEvidence {
+    pub signin: SideEvidence,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<SideEvidence>,
+    /// Countries the user was seen in before, most frequent first.
+    pub familiar_countries: Vec<String>,
+    /// How many earlier sign-ins the user's baseline holds.
+    pub baseline_signins: u32,
+    pub baseline_days: f64,
+    pub reasons: Vec<Reason>,
+}
+
+/// Evidence of an `indicator_match` finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorEvidence {
+    pub signin: SideEvidence,
+    pub indicator: Observable,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Where the indicator came from (file and line, or feed).
+    pub indicator_source: String,
+    pub reasons: Vec<Reason>,
+}
+
+/// Evidence of a `cross_tenant_ip` finding. The other tenant's name is kept here for
+/// the MSP; the finding's title and reasons never name it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrossTenantEvidence {
+    pub signin: SideEvidence,
+    pub ip: IpAddr,
+    /// The tenant where the IP was the attacker's side (MSP-only).
+    pub origin_tenant: TenantId,
+    pub origin_kind: FindingKind,
+    pub origin_time: Timestamp,
+    pub origin_record_id: String,
+    /// Hours between the origin and this sign-in (negative when this one came first).
+    pub hours_from_origin: f64,
+    pub reasons: Vec<Reason>,
+}
+
+/// A finding's evidence, by kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Evidence {
+    Travel(Box<TravelEvidence>),
+    Location(Box<LocationEvidence>),
+    Indicator(Box<IndicatorEvidence>),
+    CrossTenant(Box<CrossTenantEvidence>),
+}
+
+impl Evidence {
+    /// All reasons, in order.
+    pub fn reasons(&self) -> &[Reason] {
+        match self {
+            Evidence::Travel(e) => &e.reasons,
+            Evidence::Location(e) => &e.reasons,
+            Evidence::Indicator(e) => &e.reasons,
+            Evidence::CrossTenant(e) => &e.reasons,
+        }
+    }
+}
+
+/// Something a detector found, with everything an analyst needs to judge it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub severity: Severity,
+    /// 0–100: finer ordering within a severity.
+    pub score: u8,
+    pub tenant: TenantId,
+    pub user: String,
+    /// The time of the sign-in the finding is about.
+    pub time: Timestamp,
+    pub title: String,
+    /// Source record ids of the evidence sign-ins, in time order, except that the sign-in
+    /// the finding is about always comes last.
+    pub event_ids: Vec<String>,
+    pub evidence: Evidence,
+}
