@@ -23,16 +23,19 @@ pub enum SourceFormat {
     GoogleWorkspace,
     /// OCSF Authentication (class 3002).
     Ocsf,
+    /// SonicWall SonicOS syslog (`key=value`); only its administrator logins are sign-ins.
+    SonicWall,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 6] = [
+    pub const ALL: [SourceFormat; 7] = [
         SourceFormat::EntraGraph,
         SourceFormat::EntraSigninLogs,
         SourceFormat::O365,
         SourceFormat::Okta,
         SourceFormat::GoogleWorkspace,
         SourceFormat::Ocsf,
+        SourceFormat::SonicWall,
     ];
 
     /// The name used on the command line and in output (`entra_graph`, `okta`, …).
@@ -44,6 +47,7 @@ impl SourceFormat {
             SourceFormat::Okta => "okta",
             SourceFormat::GoogleWorkspace => "google_workspace",
             SourceFormat::Ocsf => "ocsf",
+            SourceFormat::SonicWall => "sonicwall",
         }
     }
 
