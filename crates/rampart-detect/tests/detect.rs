@@ -1,0 +1,487 @@
+//! Behaviour of the detectors on small, hand-made timelines. Each test is one rule.
+
+use std::net::IpAddr;
+
+use jiff::{Timestamp, ToSpan};
+use rampart_detect::{DetectConfig, IndicatorSet, TenantPolicy, hunt};
+use rampart_model::{
+    Evidence, Finding, FindingKind, GeoSource, Location, Outcome, ReasonEffect, Severity, SignIn,
+    SourceFormat, TenantId,
+};
+
+const NYC: (f64, f64, &str, &str) = (40.7128, -74.0060, "New York", "US");
+const PHX: (f64, f64, &str, &str) = (33.4484, -112.0740, "Phoenix", "US");
+const LON: (f64, f64, &str, &str) = (51.5074, -0.1278, "London", "GB");
+const DAL: (f64, f64, &str, &str) = (32.7767, -96.7970, "Dallas", "US");
+const LAGOS: (f64, f64, &str, &str) = (6.5244, 3.3792, "Lagos", "NG");
+
+fn t0() -> Timestamp {
+    "2026-07-01T13:00:00Z".parse().unwrap()
+}
+
+struct B(SignIn);
+
+fn signin(tenant: &str, user: &str, minutes: i64, ip: &str, place: (f64, f64, &str, &str)) -> B {
+    B(SignIn {
+        tenant: Some(TenantId::new(tenant).unwrap()),
+        provider_tenant: None,
+        user: user.to_owned(),
+        time: t0().checked_add(minutes.minutes()).unwrap(),
+        ip: Some(ip.parse().unwrap()),
+        location: Some(Location {
+            lat: place.0,
+            lon: place.1,
+            city: Some(place.2.to_owned()),
+            region: None,
+            country: Some(place.3.to_owned()),
+            source: GeoSource::Record,
+            accuracy_km: None,
+        }),
+        asn: None,
+        network: Default::default(),
+        app: Some("Office 365 Exchange Online".into()),
+        client_app: None,
+        user_agent: Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0".into()),
+        os: Some("Windows 10".into()),
+        device_id: None,
+        interactive: Some(true),
+        session_id: None,
+        correlation_id: None,
+        outcome: Outcome::Success,
+        result_code: Some("0".into()),
+        result_detail: None,
+        source_format: SourceFormat::EntraGraph,
+        record_id: format!("{tenant}-{user}-{minutes}-{ip}"),
+    })
+}
+
+impl B {
+    fn outcome(mut self, o: Outcome, code: &str) -> B {
+        self.0.outcome = o;
+        self.0.result_code = Some(code.into());
+        self
+    }
+    fn ua(mut self, os: &str, ua: &str) -> B {
+        self.0.os = Some(os.into());
+        self.0.user_agent = Some(ua.into());
+        self
+    }
+    fn done(self) -> SignIn {
+        self.0
+    }
+}
+
+/// A user with an established New York baseline: two sign-ins a day for `days` days, before t0.
+fn baseline(tenant: &str, user: &str, days: i64) -> Vec<SignIn> {
+    let mut v = Vec::new();
+    for d in 1..=days {
+        v.push(signin(tenant, user, -d * 1440 - 240, "203.0.113.10", NYC).done());
+        v.push(signin(tenant, user, -d * 1440 - 60, "203.0.113.10", NYC).done());
+    }
+    v
+}
+
+fn run(signins: &[SignIn]) -> Vec<Finding> {
+    hunt(signins, &DetectConfig::default(), &IndicatorSet::new()).findings
+}
+
+fn of(findings: &[Finding], kind: FindingKind) -> Vec<&Finding> {
+    findings.iter().filter(|f| f.kind == kind).collect()
+}
+
+#[test]
+fn new_york_to_phoenix_in_20_minutes_with_a_credential_valid_failure_is_critical() {
+    let mut s = baseline("acme", "ana@acme.example", 12);
+    s.push(signin("acme", "ana@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(
+        signin("acme", "ana@acme.example", 20, "45.155.205.12", PHX)
+            .outcome(Outcome::CredentialValidFailure, "50074")
+            .done(),
+    );
+    let f = run(&s);
+    let travel = of(&f, FindingKind::ImpossibleTravel);
+    assert_eq!(travel.len(), 1, "{f:#?}");
+    let t = travel[0];
+    assert_eq!(t.severity, Severity::Critical);
+    assert_eq!(
+        t.event_ids.last().unwrap(),
+        "acme-ana@acme.example-20-45.155.205.12"
+    );
+    assert_eq!(t.event_ids.len(), 2);
+    let Evidence::Travel(ev) = &t.evidence else {
+        panic!()
+    };
+    assert_eq!(ev.suspicious_side, "to");
+    assert!((ev.distance_km - 3443.0).abs() < 30.0, "{}", ev.distance_km);
+    assert!((ev.minutes - 20.0).abs() < 0.01);
+    assert!(ev.required_speed_kmh > 9000.0);
+    assert_eq!(ev.to.city.as_deref(), Some("Phoenix"));
+    assert!(
+        ev.reasons
+            .iter()
+            .any(|r| r.code == "unfamiliar_place" && r.effect == ReasonEffect::Raised)
+    );
+    assert!(t.title.contains("proved the password"), "{}", t.title);
+}
+
+#[test]
+fn a_young_baseline_still_rates_a_password_proven_far_side_high_and_says_so() {
+    let s = vec![
+        signin("acme", "bo@acme.example", 0, "203.0.113.10", NYC).done(),
+        signin("acme", "bo@acme.example", 20, "45.155.205.12", PHX).done(),
+    ];
+    let f = run(&s);
+    let t = of(&f, FindingKind::ImpossibleTravel);
+    assert_eq!(t.len(), 1);
+    assert!(t[0].severity >= Severity::High);
+    assert!(
+        t[0].evidence
+            .reasons()
+            .iter()
+            .any(|r| r.code == "young_baseline")
+    );
+}
+
+#[test]
+fn a_bad_password_far_side_is_never_travel() {
+    let mut s = baseline("acme", "cy@acme.example", 3);
+    s.push(signin("acme", "cy@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(
+        signin("acme", "cy@acme.example", 10, "45.155.205.12", LAGOS)
+            .outcome(Outcome::BadCredentials, "50126")
+            .done(),
+    );
+    assert!(run(&s).is_empty());
+}
+
+#[test]
+fn the_same_ip_on_both_sides_is_never_travel() {
+    // The provider moved the IP's geolocation between two sign-ins.
+    let s = vec![
+        signin("acme", "di@acme.example", 0, "198.51.100.20", NYC).done(),
+        signin("acme", "di@acme.example", 5, "198.51.100.20", DAL).done(),
+    ];
+    assert!(of(&run(&s), FindingKind::ImpossibleTravel).is_empty());
+}
+
+#[test]
+fn trusted_networks_have_no_usable_location() {
+    let s = vec![
+        signin("acme", "ed@acme.example", 0, "203.0.113.10", NYC).done(),
+        // Corporate VPN egress geolocated in Dallas.
+        signin("acme", "ed@acme.example", 10, "198.51.100.7", DAL).done(),
+    ];
+    let mut cfg = DetectConfig::default();
+    cfg.tenants.insert(
+        TenantId::new("acme").unwrap(),
+        TenantPolicy {
+            trusted_networks: vec!["198.51.100.0/24".parse().unwrap()],
+        },
+    );
+    let out = hunt(&s, &cfg, &IndicatorSet::new());
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    assert_eq!(out.stats.not_endpoint.get("trusted_network"), Some(&1));
+    // Without the declaration the same pair is raised.
+    assert_eq!(of(&run(&s), FindingKind::ImpossibleTravel).len(), 1);
+}
+
+#[test]
+fn a_network_many_users_share_on_many_days_is_an_undeclared_egress() {
+    let mut s = Vec::new();
+    for (n, user) in ["a", "b", "c", "d"].iter().enumerate() {
+        let user = format!("{user}@acme.example");
+        for day in 0..4 {
+            let m = day * 1440 + n as i64 * 7;
+            s.push(signin("acme", &user, m, &format!("203.0.{}.10", 113 + n), NYC).done());
+            s.push(signin("acme", &user, m + 10, "192.0.2.50", DAL).done());
+        }
+    }
+    let out = hunt(&s, &DetectConfig::default(), &IndicatorSet::new());
+    assert!(
+        of(&out.findings, FindingKind::ImpossibleTravel).is_empty(),
+        "{:#?}",
+        out.findings
+    );
+    assert_eq!(out.stats.not_endpoint.get("common_network"), Some(&16));
+}
+
+#[test]
+fn a_flight_is_not_impossible_but_a_new_country_is_noted_low() {
+    let mut s = baseline("acme", "fay@acme.example", 12);
+    s.push(signin("acme", "fay@acme.example", 0, "203.0.113.10", NYC).done());
+    // JFK → LHR: boards after the sign-in, lands 7.5 h later, signs in 8 h 15 min later.
+    s.push(signin("acme", "fay@acme.example", 495, "81.2.69.160", LON).done());
+    s.push(signin("acme", "fay@acme.example", 600, "81.2.69.160", LON).done());
+    let f = run(&s);
+    assert!(of(&f, FindingKind::ImpossibleTravel).is_empty(), "{f:#?}");
+    let u = of(&f, FindingKind::UnfamiliarLocation);
+    assert_eq!(u.len(), 1, "{f:#?}");
+    assert_eq!(u[0].severity, Severity::Low);
+    assert!(
+        u[0].title.contains("United Kingdom") || u[0].title.contains("GB"),
+        "{}",
+        u[0].title
+    );
+}
+
+#[test]
+fn a_phone_on_a_carrier_in_the_same_country_is_not_travel() {
+    let mut s = baseline("acme", "gus@acme.example", 2);
+    s.push(signin("acme", "gus@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(
+        signin("acme", "gus@acme.example", 6, "172.56.10.1", DAL)
+            .ua(
+                "iOS 17",
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148",
+            )
+            .done(),
+    );
+    assert!(of(&run(&s), FindingKind::ImpossibleTravel).is_empty());
+    // A phone in another continent is still impossible.
+    let mut s = baseline("acme", "gus@acme.example", 2);
+    s.push(signin("acme", "gus@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(
+        signin("acme", "gus@acme.example", 6, "102.89.1.1", LAGOS)
+            .ua(
+                "Android 14",
+                "Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36",
+            )
+            .done(),
+    );
+    assert_eq!(of(&run(&s), FindingKind::ImpossibleTravel).len(), 1);
+}
+
+#[test]
+fn an_attacker_between_two_home_sign_ins_is_the_suspicious_side() {
+    let mut s = baseline("acme", "hal@acme.example", 12);
+    // Home, "London" 5 h later (a flight needs 7), home again 40 min after that.
+    s.push(signin("acme", "hal@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(signin("acme", "hal@acme.example", 300, "185.220.101.4", LON).done());
+    s.push(signin("acme", "hal@acme.example", 340, "203.0.113.10", NYC).done());
+    let f = run(&s);
+    let t = of(&f, FindingKind::ImpossibleTravel);
+    assert_eq!(t.len(), 1, "{f:#?}");
+    assert_eq!(
+        t[0].event_ids.last().unwrap(),
+        "acme-hal@acme.example-300-185.220.101.4"
+    );
+    assert!(
+        t[0].evidence.reasons().iter().any(|r| r.code == "returned"),
+        "{:#?}",
+        t[0]
+    );
+    assert_eq!(t[0].severity, Severity::Critical);
+}
+
+#[test]
+fn the_earlier_side_is_blamed_when_the_later_one_is_home() {
+    // Feasible on arrival (10 h after home), impossible against the return 30 min later.
+    let mut s = baseline("acme", "ivy@acme.example", 12);
+    s.push(signin("acme", "ivy@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(signin("acme", "ivy@acme.example", 600, "185.220.101.4", LON).done());
+    s.push(signin("acme", "ivy@acme.example", 630, "203.0.113.10", NYC).done());
+    let f = run(&s);
+    let t = of(&f, FindingKind::ImpossibleTravel);
+    assert_eq!(t.len(), 1, "{f:#?}");
+    assert_eq!(t[0].time, t0().checked_add(600.minutes()).unwrap());
+    let Evidence::Travel(ev) = &t[0].evidence else {
+        panic!()
+    };
+    assert_eq!(ev.suspicious_side, "from");
+}
+
+#[test]
+fn the_attacker_ip_at_another_partner_is_a_cross_tenant_finding_that_names_no_one() {
+    let mut s = baseline("acme", "ana@acme.example", 12);
+    s.push(signin("acme", "ana@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(
+        signin("acme", "ana@acme.example", 20, "45.155.205.12", PHX)
+            .outcome(Outcome::CredentialValidFailure, "50076")
+            .done(),
+    );
+    // The vacationer at brightline really is in Phoenix: travel is feasible there.
+    for m in [-3000, -1500, 30, 100] {
+        s.push(signin("brightline", "vic@brightline.example", m, "70.167.1.1", PHX).done());
+    }
+    s.push(
+        signin(
+            "brightline",
+            "vic@brightline.example",
+            200,
+            "45.155.205.12",
+            PHX,
+        )
+        .outcome(Outcome::CredentialValidFailure, "50074")
+        .done(),
+    );
+    let f = run(&s);
+    let x = of(&f, FindingKind::CrossTenantIp);
+    assert_eq!(x.len(), 1, "{f:#?}");
+    assert_eq!(x[0].tenant.as_str(), "brightline");
+    assert!(x[0].severity >= Severity::High);
+    assert!(!x[0].title.contains("acme"), "{}", x[0].title);
+    assert!(
+        x[0].evidence
+            .reasons()
+            .iter()
+            .all(|r| !r.text.contains("acme"))
+    );
+    let Evidence::CrossTenant(ev) = &x[0].evidence else {
+        panic!()
+    };
+    assert_eq!(ev.origin_tenant.as_str(), "acme");
+    // No travel finding for the vacationer herself.
+    assert!(
+        f.iter()
+            .all(|f| f.tenant.as_str() != "brightline" || f.kind == FindingKind::CrossTenantIp)
+    );
+}
+
+#[test]
+fn cross_tenant_works_in_either_order_and_only_within_the_window() {
+    let mut s = baseline("acme", "ana@acme.example", 12);
+    s.push(signin("acme", "ana@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(signin("acme", "ana@acme.example", 20, "45.155.205.12", PHX).done());
+    // Two days *before* the takeover at acme, and ten days before: only the first is in the window.
+    s.push(
+        signin(
+            "brightline",
+            "vic@brightline.example",
+            -2880,
+            "45.155.205.12",
+            PHX,
+        )
+        .done(),
+    );
+    s.push(
+        signin(
+            "brightline",
+            "zed@brightline.example",
+            -14400,
+            "45.155.205.12",
+            PHX,
+        )
+        .done(),
+    );
+    let f = run(&s);
+    let x = of(&f, FindingKind::CrossTenantIp);
+    assert_eq!(x.len(), 1, "{f:#?}");
+    assert_eq!(x[0].user, "vic@brightline.example");
+    assert!(x[0].title.contains("later"), "{}", x[0].title);
+}
+
+#[test]
+fn an_indicator_hit_with_a_proven_password_is_critical() {
+    let (set, errors) = IndicatorSet::from_csv(
+        b"type,value,description\nipv4,45.155.205[.]12,AiTM relay\ncidr,185.220.101.0/24,kit\n",
+        "campaign.csv",
+    );
+    assert!(errors.is_empty());
+    let s = vec![
+        signin("delta", "kim@delta.example", 0, "185.220.101.9", NYC).done(),
+        signin("delta", "lee@delta.example", 5, "45.155.205.12", NYC)
+            .outcome(Outcome::BadCredentials, "50126")
+            .done(),
+    ];
+    let f = hunt(&s, &DetectConfig::default(), &set).findings;
+    let hits = of(&f, FindingKind::IndicatorMatch);
+    assert_eq!(hits.len(), 2, "{f:#?}");
+    assert_eq!(hits[0].severity, Severity::Critical);
+    assert_eq!(hits[1].severity, Severity::Medium);
+    let Evidence::Indicator(ev) = &hits[0].evidence else {
+        panic!()
+    };
+    assert_eq!(ev.indicator_source, "campaign.csv:3");
+}
+
+#[test]
+fn both_places_familiar_is_not_raised() {
+    // A laptop that shows up in two far-apart places within half an hour, every day.
+    let mut s = Vec::new();
+    for d in 0..14 {
+        s.push(signin("acme", "max@acme.example", d * 1440, "203.0.113.10", NYC).done());
+        s.push(signin("acme", "max@acme.example", d * 1440 + 30, "192.0.2.80", DAL).done());
+    }
+    let f = run(&s);
+    let t = of(&f, FindingKind::ImpossibleTravel);
+    // A finding on the first days; once the user has come back on four distinct
+    // days the second place is theirs (a personal VPN, a second office), not an attack.
+    assert!(!t.is_empty() && t.len() <= 4, "{t:#?}");
+    assert!(
+        t.iter()
+            .all(|f| f.time < t0().checked_add((4 * 1440).minutes()).unwrap())
+    );
+}
+
+#[test]
+fn input_order_does_not_matter() {
+    let mut s = baseline("acme", "ana@acme.example", 12);
+    s.push(signin("acme", "ana@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(signin("acme", "ana@acme.example", 20, "45.155.205.12", PHX).done());
+    let forward = run(&s);
+    s.reverse();
+    let backward = run(&s);
+    assert_eq!(forward, backward);
+    assert_eq!(of(&forward, FindingKind::ImpossibleTravel).len(), 1);
+}
+
+#[test]
+fn duplicate_records_are_counted_once() {
+    let a = signin("acme", "ana@acme.example", 0, "203.0.113.10", NYC).done();
+    let out = hunt(
+        &[a.clone(), a],
+        &DetectConfig::default(),
+        &IndicatorSet::new(),
+    );
+    assert_eq!(out.stats.duplicates, 1);
+}
+
+#[test]
+fn evidence_serializes_with_the_documented_fields() {
+    let mut s = baseline("acme", "ana@acme.example", 12);
+    s.push(signin("acme", "ana@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(signin("acme", "ana@acme.example", 20, "45.155.205.12", PHX).done());
+    let f = run(&s);
+    let v = serde_json::to_value(of(&f, FindingKind::ImpossibleTravel)[0]).unwrap();
+    for key in [
+        "kind",
+        "severity",
+        "tenant",
+        "user",
+        "time",
+        "title",
+        "event_ids",
+        "evidence",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    let ev = &v["evidence"];
+    for key in [
+        "distance_km",
+        "minutes",
+        "required_speed_kmh",
+        "reasons",
+        "from",
+        "to",
+    ] {
+        assert!(ev.get(key).is_some(), "missing evidence.{key}: {ev}");
+    }
+    for key in [
+        "time",
+        "ip",
+        "city",
+        "country",
+        "lat",
+        "lon",
+        "uncertainty_km",
+    ] {
+        assert!(
+            ev["to"].get(key).is_some(),
+            "missing evidence.to.{key}: {ev}"
+        );
+    }
+    assert_eq!(v["kind"], "impossible_travel");
+    assert_eq!(v["time"], "2026-07-01T13:20:00Z");
+    let ip: IpAddr = ev["to"]["ip"].as_str().unwrap().parse().unwrap();
+    assert_eq!(ip.to_string(), "45.155.205.12");
+}
