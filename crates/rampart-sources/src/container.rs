@@ -127,6 +127,18 @@ impl<'t> Lines<'t> {
     }
 }
 
+/// The 1-based line of the CSV row at byte `offset` in `body` (the offset csv gives
+/// may still point at the previous row's line terminator).
+fn line_at(body: &[u8], offset: u64) -> usize {
+    let mut end = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(body.len());
+    while end < body.len() && matches!(body[end], b'\r' | b'\n') {
+        end += 1;
+    }
+    1 + memchr_count(&body[..end])
+}
+
 fn memchr_count(b: &[u8]) -> usize {
     b.iter().filter(|&&c| c == b'\n').count()
 }
@@ -457,7 +469,8 @@ fn audit_csv(body: &[u8], ctx: &mut Ctx<'_, '_>) {
         match reader.read_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {
-                let line = row.position().map(|p| p.line() as usize);
+                // The line from the byte offset (csv's own line count can lag).
+                let line = row.position().map(|p| line_at(body, p.byte()));
                 match row.get(column).map(str::trim).filter(|s| !s.is_empty()) {
                     Some(audit) => record(audit, line.unwrap_or(0), ctx),
                     None => {
@@ -474,7 +487,7 @@ fn audit_csv(body: &[u8], ctx: &mut Ctx<'_, '_>) {
             }
             Err(e) => {
                 let index = ctx.next_index();
-                let line = e.position().map(|p| p.line() as usize);
+                let line = e.position().map(|p| line_at(body, p.byte()));
                 ctx.reject(index, line, format!("unreadable CSV row: {e}"), None);
                 if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     break;
