@@ -154,3 +154,9 @@ fn country_radius_is_available_for_the_country_level_hit() {
     let r = country_radius_km("US").expect("US radius");
     assert!((1600.0..1900.0).contains(&r), "{r}");
 }
+
+#[test]
+fn geoip_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<GeoIp>();
+}
