@@ -12,7 +12,7 @@ use rampart_model::{
 
 use crate::evidence::{place_name, side};
 use crate::indicators::IndicatorSet;
-use crate::prevalence::Prevalence;
+use crate::prevalence::{Common, Prevalence};
 use crate::state::{Recent, UserState, client_family, country_bytes, day_of};
 use crate::travel::Leg;
 use crate::{DetectConfig, Params, network_key};
@@ -191,8 +191,8 @@ impl<'a> Hunt<'a> {
             if self.cfg.trusted(tenant, ip) {
                 return Some("trusted_network");
             }
-            if self.prevalence.is_common(tenant, ip) {
-                return Some("common_network");
+            if self.prevalence.kind(tenant, ip) == Some(Common::Egress) {
+                return Some("shared_egress");
             }
         }
         None
@@ -403,6 +403,11 @@ impl<'a> Hunt<'a> {
                     let transition_known =
                         place_c.is_some_and(|pc| u.knows_transition(a.place, pc));
                     let familiar = self.params.familiar_days.min(255) as u8;
+                    let office = |i: u32| {
+                        self.s(i).ip.is_some_and(|ip| {
+                            self.prevalence.kind(tenant, ip) == Some(Common::Office)
+                        })
+                    };
                     if fam_a >= familiar && fam_c >= familiar {
                         *self
                             .stats
@@ -412,9 +417,15 @@ impl<'a> Hunt<'a> {
                     } else if transition_known {
                         *self.stats.suppressed.entry("known_transition").or_default() += 1;
                     } else if fam_a >= fam_c {
-                        // The later sign-in does not fit the user.
-                        c_flagged = true;
-                        self.raise_travel(u, a.idx, c, c, leg, fam_c, tenant);
+                        if office(c) {
+                            *self.stats.suppressed.entry("shared_office").or_default() += 1;
+                        } else {
+                            // The later sign-in does not fit the user.
+                            c_flagged = true;
+                            self.raise_travel(u, a.idx, c, c, leg, fam_c, tenant);
+                        }
+                    } else if office(a.idx) {
+                        *self.stats.suppressed.entry("shared_office").or_default() += 1;
                     } else {
                         // The earlier one was the odd one out: it is the suspicious side.
                         u.flag(a.idx);

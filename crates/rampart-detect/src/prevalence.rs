@@ -1,6 +1,9 @@
-//! Which networks are common in a tenant: many of its users sign in from them on many
-//! days, with few bad passwords. A sign-in from such a network (an undeclared VPN or
-//! proxy egress, a shared office) says nothing about where the user is.
+//! Which networks are common in a tenant — many of its users sign in from them on many
+//! days, with few bad passwords — and what kind they are:
+//! - an **egress** (an undeclared VPN or proxy exit): far from where its users otherwise
+//!   sign in. Its geolocation is the exit's, not the user's: it has no usable location.
+//! - an **office**: near its users. Its location is real, and a sign-in from it is never
+//!   the odd one out.
 //!
 //! A hunt judges this over the whole window it is given, like a hunting query's
 //! look-back. A network on an indicator list, or one with many bad passwords, is never
@@ -15,6 +18,13 @@ use crate::indicators::IndicatorSet;
 use crate::state::day_of;
 use crate::{DetectConfig, NetworkKey, network_key};
 
+/// A network's role in a tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Common {
+    Egress,
+    Office,
+}
+
 #[derive(Default)]
 struct Usage {
     users: HashSet<u64>,
@@ -22,11 +32,18 @@ struct Usage {
     proven: u32,
     bad: u32,
     listed: bool,
+    /// Where the network geolocates (its first password-proven sign-in with a position).
+    at: Option<(f64, f64)>,
 }
 
 #[derive(Default)]
 pub(crate) struct Prevalence {
-    common: HashSet<(TenantId, NetworkKey)>,
+    common: HashMap<(TenantId, NetworkKey), Common>,
+}
+
+/// A 0.5° cell, to find where a user usually is.
+fn cell(lat: f64, lon: f64) -> (i32, i32) {
+    ((lat * 2.0).floor() as i32, (lon * 2.0).floor() as i32)
 }
 
 impl Prevalence {
@@ -37,25 +54,40 @@ impl Prevalence {
         indicators: &IndicatorSet,
     ) -> Prevalence {
         let mut usage: HashMap<(&TenantId, NetworkKey), Usage> = HashMap::new();
+        // Per user: sign-ins per cell, and per network the cells seen there.
+        let mut user_cells: HashMap<u64, HashMap<(i32, i32), (u32, f64, f64)>> = HashMap::new();
         for &i in order {
             let s = &signins[i as usize];
             let (Some(tenant), Some(ip)) = (&s.tenant, s.ip) else {
                 continue;
             };
-            let u = usage.entry((tenant, network_key(ip))).or_default();
+            let key = network_key(ip);
+            let u = usage.entry((tenant, key)).or_default();
             u.listed |= indicators.match_ip(ip).is_some();
             match s.outcome {
                 Outcome::Success | Outcome::CredentialValidFailure => {
+                    let user = crate::hunt::identity_key(tenant, &s.user);
                     u.proven += 1;
-                    u.users.insert(crate::hunt::identity_key(tenant, &s.user));
+                    u.users.insert(user);
                     u.days.insert(day_of(s));
+                    if let Some(loc) = &s.location {
+                        u.at.get_or_insert((loc.lat, loc.lon));
+                        if !cfg.trusted(tenant, ip) && !s.network.provider_trusted {
+                            let c = user_cells
+                                .entry(user)
+                                .or_default()
+                                .entry(cell(loc.lat, loc.lon))
+                                .or_insert((0, loc.lat, loc.lon));
+                            c.0 += 1;
+                        }
+                    }
                 }
                 Outcome::BadCredentials => u.bad += 1,
                 Outcome::Other => {}
             }
         }
         let p = &cfg.params;
-        let common = usage
+        let candidates: Vec<((&TenantId, NetworkKey), Usage)> = usage
             .into_iter()
             .filter(|(_, u)| {
                 u.users.len() >= p.common_network_users
@@ -63,12 +95,47 @@ impl Prevalence {
                     && u.bad * 5 < u.proven
                     && !u.listed
             })
-            .map(|((t, key), _)| (t.clone(), key))
+            .collect();
+        // A user's usual place, ignoring the candidate networks themselves would need
+        // another pass; the most frequent cell is robust enough when a user signs in
+        // from home or an office most of the time.
+        let homes: HashMap<u64, (f64, f64)> = user_cells
+            .into_iter()
+            .filter_map(|(user, cells)| {
+                cells
+                    .into_values()
+                    .max_by_key(|c| c.0)
+                    .map(|(_, lat, lon)| (user, (lat, lon)))
+            })
+            .collect();
+        let common = candidates
+            .into_iter()
+            .map(|((tenant, key), u)| {
+                let kind = match u.at {
+                    Some((lat, lon)) => {
+                        let far = u
+                            .users
+                            .iter()
+                            .filter_map(|user| homes.get(user))
+                            .filter(|(hl, ho)| {
+                                rampart_geo::haversine_km(*hl, *ho, lat, lon) > 300.0
+                            })
+                            .count();
+                        if far * 2 > u.users.len() {
+                            Common::Egress
+                        } else {
+                            Common::Office
+                        }
+                    }
+                    None => Common::Egress,
+                };
+                ((tenant.clone(), key), kind)
+            })
             .collect();
         Prevalence { common }
     }
 
-    pub fn is_common(&self, tenant: &TenantId, ip: IpAddr) -> bool {
-        self.common.contains(&(tenant.clone(), network_key(ip)))
+    pub fn kind(&self, tenant: &TenantId, ip: IpAddr) -> Option<Common> {
+        self.common.get(&(tenant.clone(), network_key(ip))).copied()
     }
 }

@@ -202,7 +202,7 @@ fn a_network_many_users_share_on_many_days_is_an_undeclared_egress() {
         "{:#?}",
         out.findings
     );
-    assert_eq!(out.stats.not_endpoint.get("common_network"), Some(&16));
+    assert_eq!(out.stats.not_endpoint.get("shared_egress"), Some(&16));
 }
 
 #[test]
