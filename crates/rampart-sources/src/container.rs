@@ -286,7 +286,11 @@ fn json_array(text: &str, first_line: usize, ctx: &mut Ctx<'_, '_>) {
 /// the whole input, with its position.
 fn single_object(text: &str, ctx: &mut Ctx<'_, '_>) {
     match serde_json::from_str::<Rec<'_>>(text) {
-        Ok(rec) => parsed(&rec, text, text, 1, ctx),
+        Ok(rec) => {
+            let start = text.len() - text.trim_start().len();
+            let first_line = 1 + memchr_count(&text.as_bytes()[..start]);
+            parsed(&rec, text, first_line, ctx);
+        }
         Err(e) => {
             let (line, reason) = json_error(&e, text, 1);
             ctx.reject_whole(Some(line), reason, Some(text));
@@ -297,7 +301,7 @@ fn single_object(text: &str, ctx: &mut Ctx<'_, '_>) {
 /// One JSON record (or wrapper) whose text starts on `line`.
 fn record(text: &str, line: usize, ctx: &mut Ctx<'_, '_>) {
     match serde_json::from_str::<Rec<'_>>(text) {
-        Ok(rec) => parsed(&rec, text, text, line, ctx),
+        Ok(rec) => parsed(&rec, text, line, ctx),
         Err(e) => {
             let index = ctx.next_index();
             let (_, reason) = json_error(&e, text, line);
@@ -306,20 +310,19 @@ fn record(text: &str, line: usize, ctx: &mut Ctx<'_, '_>) {
     }
 }
 
-/// A parsed object: expand a wrapper, or decode the record. `base` is the text `raw`
-/// lies in, which starts on `first_line`.
-fn parsed(rec: &Rec<'_>, raw: &str, base: &str, first_line: usize, ctx: &mut Ctx<'_, '_>) {
+/// A parsed object, whose text `raw` starts on `first_line`: expand a wrapper, or
+/// decode the record.
+fn parsed(rec: &Rec<'_>, raw: &str, first_line: usize, ctx: &mut Ctx<'_, '_>) {
     if rec.is_wrapper() {
-        let mut lines = Lines::new(base, first_line);
+        let mut lines = Lines::new(raw, first_line);
         for item in rec.wrapped() {
             let line = lines.line_of(item.get());
             record(item.get(), line, ctx);
         }
         return;
     }
-    let line = Lines::new(base, first_line).line_of(raw);
     let index = ctx.next_index();
-    dispatch(rec, raw, index, Some(line), ctx);
+    dispatch(rec, raw, index, Some(first_line), ctx);
 }
 
 /// The format of a record, from its keys.

@@ -287,16 +287,18 @@ fn failure_outcome(detail: Option<&str>) -> Outcome {
     }
 }
 
+/// OCSF `time` is epoch milliseconds; some producers write an RFC 3339 string instead.
 fn epoch_ms(s: &str) -> Result<Timestamp, norm::NotSignIn> {
-    s.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite())
-        .and_then(|f| Timestamp::from_millisecond(f as i64).ok())
-        .map_or_else(
-            || reject(format!("`time` {s:?} is not epoch milliseconds")),
-            Ok,
-        )
+    match s.trim().parse::<f64>() {
+        Ok(f) => Some(f)
+            .filter(|f| f.is_finite())
+            .and_then(|f| Timestamp::from_millisecond(f as i64).ok())
+            .map_or_else(
+                || reject(format!("`time` {s:?} is not epoch milliseconds")),
+                Ok,
+            ),
+        Err(_) => norm::time("time", s),
+    }
 }
 
 fn severity(s: Severity) -> (u8, &'static str) {
@@ -550,6 +552,78 @@ mod tests {
             "credential_valid_failure"
         );
         assert_eq!(v["unmapped"]["rampart"]["password_proven"], true);
+    }
+
+    #[test]
+    fn finding_as_detection_finding() {
+        use rampart_model::{
+            FindingKind, IndicatorEvidence, Observable, Reason, ReasonEffect, TenantId,
+        };
+        let s = full_signin();
+        let side = SideEvidence {
+            record_id: s.record_id.clone(),
+            time: s.time,
+            ip: s.ip,
+            city: Some("Rochester".into()),
+            region: None,
+            country: Some("US".into()),
+            lat: Some(20.75),
+            lon: Some(-73.99),
+            uncertainty_km: Some(20.0),
+            geo_source: Some(GeoSource::Record),
+            outcome: s.outcome,
+            result_code: s.result_code.clone(),
+            app: s.app.clone(),
+            user_agent: None,
+            asn: s.asn,
+            source_format: s.source_format,
+        };
+        let Ok(tenant) = TenantId::new("acme-dental") else {
+            panic!("valid slug");
+        };
+        let f = Finding {
+            kind: FindingKind::IndicatorMatch,
+            severity: Severity::High,
+            score: 80,
+            tenant,
+            user: s.user.clone(),
+            time: s.time,
+            title: "Sign-in from a listed IP".into(),
+            event_ids: vec![s.record_id.clone()],
+            evidence: Evidence::Indicator(Box::new(IndicatorEvidence {
+                signin: side,
+                indicator: Observable::Ip(
+                    "1.2.3.4"
+                        .parse()
+                        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
+                ),
+                description: Some("spray source".into()),
+                indicator_source: "iocs.csv:2".into(),
+                reasons: vec![Reason::new(
+                    "credential_valid",
+                    ReasonEffect::Raised,
+                    "The password was proven right.",
+                )],
+            })),
+        };
+        let v = finding_to_ocsf(&f);
+        assert_eq!(v["class_uid"], 2004);
+        assert_eq!(v["type_uid"], 200401);
+        assert_eq!(v["severity_id"], 4);
+        assert_eq!(v["metadata"]["tenant_uid"], "acme-dental");
+        assert_eq!(v["finding_info"]["types"][0], "indicator_match");
+        assert_eq!(
+            v["finding_info"]["related_events"][0]["uid"],
+            s.record_id.as_str()
+        );
+        assert_eq!(v["finding_info"]["desc"], "The password was proven right.");
+        assert_eq!(v["evidences"][0]["src_endpoint"]["ip"], "1.2.3.4");
+        assert_eq!(v["observables"][1]["value"], "1.2.3.4");
+        assert_eq!(v["unmapped"]["rampart"]["reasons"][0]["effect"], "raised");
+        assert_eq!(
+            v["unmapped"]["rampart"]["evidence"]["indicator_source"],
+            "iocs.csv:2"
+        );
     }
 
     #[test]
