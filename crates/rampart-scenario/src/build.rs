@@ -636,7 +636,7 @@ impl Builder {
                 let act = if r.bool() { Act::Browser } else { Act::Desktop };
                 slots.push((r.i64(start + 60..end - 20), act, Spot::Work));
             }
-            for _ in 0..r.usize(2..=5) {
+            for _ in 0..r.usize(1..=4) {
                 slots.push((r.i64(start..end + 30), Act::Refresh, Spot::Work));
             }
             if r.f64() < 0.35 {
