@@ -5,7 +5,7 @@
 use rampart_model::{NetworkHints, SignIn, SourceFormat};
 
 use crate::norm::{self, Decision, flag, num, owned, reject, skip, text, text_not_null};
-use crate::outcome;
+use crate::outcome::{self, contains_ignore_case};
 use crate::wire::{OktaGeo, Rec};
 
 /// Event types that are sign-in attempts.
@@ -93,8 +93,11 @@ pub(crate) fn decode(rec: &Rec<'_>) -> Decision {
         location,
         asn: security.and_then(|s| norm::asn(num(&s.as_number))),
         network: NetworkHints {
-            // The request matched one of the org's network zones.
-            provider_trusted: client.and_then(|c| text_not_null(&c.zone)).is_some(),
+            // The request matched one of the org's network zones (a blocklist zone
+            // is no sign of trust).
+            provider_trusted: client
+                .and_then(|c| text_not_null(&c.zone))
+                .is_some_and(|z| !contains_ignore_case(z, "block")),
             proxy: security.and_then(|s| flag(&s.is_proxy)),
             isp: security.and_then(|s| {
                 text_not_null(&s.isp)

@@ -168,7 +168,7 @@ fn is_passed(status: &str) -> bool {
     s.eq_ignore_ascii_case("passed") || s.eq_ignore_ascii_case("Challenge Passed")
 }
 
-fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+pub(crate) fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     hay.as_bytes()
         .windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))

@@ -464,6 +464,22 @@ fn okta_failures_and_the_null_ip() {
         out.skipped[0].2,
         "event type `user.account.lock` is not a sign-in"
     );
+    assert!(
+        out.signins.iter().all(|s| !s.network.provider_trusted),
+        "zone \"null\""
+    );
+
+    let mut zoned = okta("6", "user.session.start", "SUCCESS", None);
+    zoned["client"]["zone"] = json!("Office Network");
+    let mut blocked = okta("7", "user.session.start", "SUCCESS", None);
+    blocked["client"]["zone"] = json!("BlockedIpZone");
+    let out = auto(&ndjson(&[zoned, blocked]));
+    let trusted: Vec<bool> = out
+        .signins
+        .iter()
+        .map(|s| s.network.provider_trusted)
+        .collect();
+    assert_eq!(trusted, [true, false]);
 }
 
 // ---- rejections ----
