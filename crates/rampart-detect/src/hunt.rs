@@ -7,13 +7,13 @@ use std::net::IpAddr;
 use jiff::Timestamp;
 use rampart_model::{
     CrossTenantEvidence, Evidence, Finding, FindingKind, IndicatorEvidence, LocationEvidence,
-    Outcome, Reason, ReasonEffect, Severity, SignIn, TenantId, TravelEvidence,
+    Outcome, Reason, ReasonEffect, Severity, SignIn, SprayEvidence, TenantId, TravelEvidence,
 };
 
 use crate::evidence::{place_name, side};
 use crate::indicators::IndicatorSet;
 use crate::prevalence::{Common, Prevalence};
-use crate::state::{Recent, UserState, client_family, country_bytes, day_of};
+use crate::state::{Recent, UserState, agent_hash, client_family, country_bytes, day_of};
 use crate::travel::Leg;
 use crate::{DetectConfig, Params, network_key};
 
@@ -63,6 +63,8 @@ struct Hunt<'a> {
     travel_by_subject: HashMap<u32, usize>,
     /// Password-proven sign-ins by IP, for the cross-tenant pass.
     by_ip: HashMap<IpAddr, Vec<u32>>,
+    /// Bad-password attempts by IP, for the spray pass.
+    bad_by_ip: HashMap<IpAddr, Vec<u32>>,
     stats: HuntStats,
 }
 
@@ -112,11 +114,13 @@ pub fn hunt(signins: &[SignIn], cfg: &DetectConfig, indicators: &IndicatorSet) -
         drafts: Vec::new(),
         travel_by_subject: HashMap::new(),
         by_ip: HashMap::new(),
+        bad_by_ip: HashMap::new(),
         stats,
     };
     for &i in &order {
         hunt.observe(i);
     }
+    hunt.sprays();
     hunt.cross_tenant();
     hunt.stats.identities = hunt.users.len();
     hunt.stats.state_bytes = table_bytes(&hunt.users);
@@ -155,10 +159,12 @@ impl<'a> Hunt<'a> {
             return;
         };
         self.indicator_check(i, &tenant);
-        if s.outcome.password_proven()
-            && let Some(ip) = s.ip
-        {
-            self.by_ip.entry(ip).or_default().push(i);
+        if let Some(ip) = s.ip {
+            if s.outcome.password_proven() {
+                self.by_ip.entry(ip).or_default().push(i);
+            } else if s.outcome == Outcome::BadCredentials {
+                self.bad_by_ip.entry(ip).or_default().push(i);
+            }
         }
         if let Some(reason) = self.not_endpoint(i, &tenant) {
             *self.stats.not_endpoint.entry(reason).or_default() += 1;
@@ -475,6 +481,9 @@ impl<'a> Hunt<'a> {
             if let Some(f) = client_family(s) {
                 u.learn_client(f);
             }
+            if let Some(a) = agent_hash(s) {
+                u.learn_agent(a);
+            }
         }
         u.push_recent(Recent {
             idx: c,
@@ -704,34 +713,62 @@ impl<'a> Hunt<'a> {
         if !u.established(self.params) {
             return;
         }
-        let Some(cc) = s.location.as_ref().and_then(|l| l.country.clone()) else {
-            return;
-        };
+        let Some(loc) = &s.location else { return };
+        let cc = loc.country.clone().unwrap_or_default();
         let countries = u.countries();
-        if countries.is_empty() || countries.contains(&cc) {
+        if countries.is_empty() {
+            return;
+        }
+        let new_country = !cc.is_empty() && !countries.contains(&cc);
+        // A far place in a familiar country counts too, but not for a phone: carriers
+        // place phones hundreds of km away.
+        let nearest_km = u.nearest_place_km(loc.lat, loc.lon);
+        let new_place = !new_country
+            && !is_mobile(s)
+            && nearest_km.is_some_and(|d| d > self.params.new_place_km + self.params.radius_km(s));
+        if !new_country && !new_place {
             return;
         }
         let mut severity = Severity::Low;
-        let mut reasons = vec![Reason::new(
-            "new_country",
-            ReasonEffect::Raised,
-            format!(
-                "{cc} is new for this user: {} sign-ins over {} days were all in {}",
-                u.learned,
-                u.history_days(),
-                countries.join(", ")
-            ),
-        )];
-        if let Some(f) = client_family(s)
-            && u.n_clients > 0
-            && !u.knows_client(f)
-        {
+        let mut reasons = Vec::new();
+        if new_country {
+            reasons.push(Reason::new(
+                "new_country",
+                ReasonEffect::Raised,
+                format!(
+                    "{cc} is new for this user: {} sign-ins over {} days were all in {}",
+                    u.learned,
+                    u.history_days(),
+                    countries.join(", ")
+                ),
+            ));
+        } else {
+            reasons.push(Reason::new(
+                "new_place",
+                ReasonEffect::Raised,
+                format!(
+                    "{} is {:.0} km from every place this user signed in from in {} sign-ins over {} days",
+                    place_name(s),
+                    nearest_km.unwrap_or_default(),
+                    u.learned,
+                    u.history_days()
+                ),
+            ));
+        }
+        let new_family = client_family(s).is_some_and(|f| u.n_clients > 0 && !u.knows_client(f));
+        let new_agent = agent_hash(s).is_some_and(|a| u.n_agents > 0 && !u.knows_agent(a));
+        if new_family || new_agent {
             severity = severity.raised();
             reasons.push(Reason::new(
                 "new_client",
                 ReasonEffect::Raised,
                 format!(
-                    "from a client not seen for this user: {}",
+                    "from a {} not seen for this user: {}",
+                    if new_family {
+                        "kind of client"
+                    } else {
+                        "browser build"
+                    },
                     s.user_agent
                         .as_deref()
                         .or(s.os.as_deref())
@@ -740,19 +777,39 @@ impl<'a> Hunt<'a> {
             ));
         }
         if let Some(class) = network_class(s) {
-            severity = severity.raised();
+            // A person travels with their laptop; an attacker rents a server.
+            severity = severity.raised().raised();
             reasons.push(Reason::new(
                 "hosting_network",
                 ReasonEffect::Raised,
                 format!(
-                    "{} is {class}",
-                    s.ip.map(|i| i.to_string()).unwrap_or_default()
+                    "{} is {class}{}",
+                    s.ip.map(|i| i.to_string()).unwrap_or_default(),
+                    s.asn.map(|a| format!(" (AS{a})")).unwrap_or_default()
                 ),
             ));
         }
-        let neighbour = countries
-            .iter()
-            .any(|k| rampart_geo::neighbours(k).contains(&cc.as_str()));
+        if (new_family || new_agent) && s.outcome.password_proven() && severity < Severity::High {
+            // A new place and a new client at once, with the right password: either a new
+            // device on a trip or someone else; an analyst should look soon.
+            severity = Severity::High;
+            reasons.push(Reason::new(
+                "new_place_and_client",
+                ReasonEffect::Raised,
+                "a new place and a new client together, with the password proven right",
+            ));
+        }
+        if s.outcome.password_proven() && severity >= Severity::High {
+            reasons.push(Reason::new(
+                "password_proven",
+                ReasonEffect::Noted,
+                outcome_text(s, "the password was proven right"),
+            ));
+        }
+        let neighbour = new_country
+            && countries
+                .iter()
+                .any(|k| rampart_geo::neighbours(k).contains(&cc.as_str()));
         if neighbour {
             severity = severity.lowered();
             reasons.push(Reason::new(
@@ -780,9 +837,25 @@ impl<'a> Hunt<'a> {
             _ => 15,
         };
         let title = format!(
-            "First sign-in from {} for this user ({})",
-            rampart_geo::country_name(&cc).unwrap_or(&cc),
-            place_name(s)
+            "First sign-in from {}{}",
+            if new_country {
+                format!(
+                    "{} for this user ({})",
+                    rampart_geo::country_name(&cc).unwrap_or(&cc),
+                    place_name(s)
+                )
+            } else {
+                format!(
+                    "{} for this user, {:.0} km from any familiar place",
+                    place_name(s),
+                    nearest_km.unwrap_or_default()
+                )
+            },
+            if severity >= Severity::High {
+                ", from a hosting network"
+            } else {
+                ""
+            }
         );
         let finding = Finding {
             kind: FindingKind::UnfamiliarLocation,
@@ -807,6 +880,174 @@ impl<'a> Hunt<'a> {
             subject: c,
             ip: s.ip,
         });
+    }
+
+    /// One IP trying wrong passwords against many accounts within an hour: at two or
+    /// more tenants, or at many accounts of one. A password-proven sign-in from the same
+    /// IP at the same tenant in that window means the spray got in.
+    fn sprays(&mut self) {
+        let window_s = self.params.spray_window_minutes * 60.0;
+        let mut ips: Vec<(&IpAddr, &Vec<u32>)> = self.bad_by_ip.iter().collect();
+        ips.sort_by_key(|(ip, _)| **ip);
+        let mut new = Vec::new();
+        for (ip, events) in ips {
+            // Chain attempts no more than a window apart into bursts.
+            let mut bursts: Vec<Vec<u32>> = Vec::new();
+            for &e in events {
+                let t = self.s(e).time.as_second();
+                match bursts.last_mut() {
+                    Some(b)
+                        if b.last().is_some_and(|&l| {
+                            (t - self.s(l).time.as_second()) as f64 <= window_s
+                        }) =>
+                    {
+                        b.push(e)
+                    }
+                    _ => bursts.push(vec![e]),
+                }
+            }
+            for burst in bursts {
+                let mut per_tenant: BTreeMap<&TenantId, Vec<u32>> = BTreeMap::new();
+                let mut users: HashSet<(&TenantId, &str)> = HashSet::new();
+                for &e in &burst {
+                    let s = self.s(e);
+                    if let Some(t) = &s.tenant {
+                        per_tenant.entry(t).or_default().push(e);
+                        users.insert((t, s.user.as_str()));
+                    }
+                }
+                let tenants = per_tenant.len();
+                for (tenant, attempts) in &per_tenant {
+                    let here: HashSet<&str> =
+                        attempts.iter().map(|&e| self.s(e).user.as_str()).collect();
+                    let wide = tenants >= 2 && users.len() >= self.params.spray_min_users;
+                    let deep = here.len() >= self.params.spray_min_users_one_tenant;
+                    if !(wide || deep) {
+                        continue;
+                    }
+                    if self.cfg.trusted(tenant, *ip) || self.prevalence.kind(tenant, *ip).is_some()
+                    {
+                        *self
+                            .stats
+                            .suppressed
+                            .entry("spray_from_known_network")
+                            .or_default() += 1;
+                        continue;
+                    }
+                    let first = self.s(attempts[0]).time.as_second();
+                    let last = self.s(attempts[attempts.len() - 1]).time.as_second();
+                    // Did the same IP get in at this tenant around the burst?
+                    let got_in: Vec<u32> = self
+                        .by_ip
+                        .get(ip)
+                        .map(|v| {
+                            v.iter()
+                                .copied()
+                                .filter(|&e| {
+                                    let s = self.s(e);
+                                    s.tenant.as_ref() == Some(*tenant)
+                                        && (s.time.as_second() - first) as f64 >= -window_s
+                                        && (s.time.as_second() - last) as f64 <= window_s
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let mut reasons = vec![Reason::new(
+                        "spray",
+                        ReasonEffect::Raised,
+                        format!(
+                            "{ip} tried wrong passwords for {} accounts here in {:.0} min",
+                            here.len(),
+                            (last - first) as f64 / 60.0
+                        ),
+                    )];
+                    if tenants >= 2 {
+                        reasons.push(Reason::new(
+                            "spray_elsewhere",
+                            ReasonEffect::Raised,
+                            format!(
+                                "the same IP tried {} accounts at {} other partners in the same hour",
+                                users.len() - here.len(),
+                                tenants - 1
+                            ),
+                        ));
+                    }
+                    let severity = if !got_in.is_empty() {
+                        reasons.push(Reason::new(
+                            "spray_succeeded",
+                            ReasonEffect::Raised,
+                            format!(
+                                "then {} signed in from that IP with the right password",
+                                got_in
+                                    .iter()
+                                    .map(|&e| self.s(e).user.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                        Severity::Critical
+                    } else if tenants >= 3 {
+                        Severity::High
+                    } else {
+                        Severity::Medium
+                    };
+                    let mut targeted: Vec<String> = here.iter().map(|u| (*u).to_owned()).collect();
+                    targeted.sort();
+                    let mut ids: Vec<u32> = attempts.clone();
+                    ids.extend(&got_in);
+                    ids.sort_by_key(|&e| self.s(e).time);
+                    let subject = *got_in.first().unwrap_or(&attempts[0]);
+                    let s = self.s(subject);
+                    let finding = Finding {
+                        kind: FindingKind::PasswordSpray,
+                        severity,
+                        score: match severity {
+                            Severity::Critical => 92,
+                            Severity::High => 75,
+                            _ => 55,
+                        },
+                        tenant: (*tenant).clone(),
+                        user: s.user.clone(),
+                        time: s.time,
+                        title: format!(
+                            "Password spray from {ip}: {} accounts here{}{}",
+                            here.len(),
+                            if tenants >= 2 {
+                                format!(", {} other partners", tenants - 1)
+                            } else {
+                                String::new()
+                            },
+                            if got_in.is_empty() {
+                                ""
+                            } else {
+                                ", and it got in"
+                            }
+                        ),
+                        event_ids: {
+                            let others: Vec<u32> =
+                                ids.iter().copied().filter(|&e| e != subject).collect();
+                            ordered_ids(self.signins, &others, subject)
+                        },
+                        evidence: Evidence::Spray(Box::new(SprayEvidence {
+                            ip: *ip,
+                            attempts: ids.iter().map(|&e| side(self.s(e), None)).collect(),
+                            users_here: u32::try_from(here.len()).unwrap_or(u32::MAX),
+                            users_total: u32::try_from(users.len()).unwrap_or(u32::MAX),
+                            other_tenants: u32::try_from(tenants - 1).unwrap_or(u32::MAX),
+                            window_minutes: round1((last - first) as f64 / 60.0),
+                            users_targeted: targeted,
+                            reasons,
+                        })),
+                    };
+                    new.push(Draft {
+                        finding,
+                        subject,
+                        ip: Some(*ip),
+                    });
+                }
+            }
+        }
+        self.drafts.extend(new);
     }
 
     /// IPs that were an attacker's side at one tenant, seen at another (either order).
@@ -863,6 +1104,7 @@ impl<'a> Hunt<'a> {
                 };
                 let what = match origin.kind {
                     FindingKind::IndicatorMatch => "matched an indicator in a sign-in",
+                    FindingKind::PasswordSpray => "sprayed passwords against accounts",
                     _ => "was the attacker's side of an impossible-travel takeover",
                 };
                 let severity = if s.outcome == Outcome::Success {

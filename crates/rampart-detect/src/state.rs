@@ -27,20 +27,36 @@ pub(crate) struct Recent {
     pub flagged: bool,
 }
 
-/// A place a user signs in from.
+/// A place a user signs in from (16 bytes).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Place {
     pub lat: f32,
     pub lon: f32,
-    pub signins: u16,
+    /// Sign-ins here (low 15 bits) and, in the top bit, "an attacker was seen here".
+    signins_taint: u16,
     pub days: u16,
     pub last_day: u16,
     pub country: [u8; 2],
-    /// An attacker was seen here: it never becomes familiar.
-    pub tainted: bool,
 }
 
+const TAINT: u16 = 0x8000;
+
 impl Place {
+    pub fn signins(&self) -> u16 {
+        self.signins_taint & !TAINT
+    }
+
+    /// An attacker was seen here: it is not familiar until it recurs (see `familiarity`).
+    pub fn tainted(&self) -> bool {
+        self.signins_taint & TAINT != 0
+    }
+
+    fn count_signin(&mut self) {
+        if self.signins() < !TAINT {
+            self.signins_taint += 1;
+        }
+    }
+
     pub fn country(&self) -> Option<&str> {
         if self.country == [0, 0] {
             None
@@ -60,6 +76,9 @@ pub(crate) struct UserState {
     pub transitions: u64,
     pub clients: [u32; CLIENTS],
     pub n_clients: u8,
+    /// Exact user-agent strings seen (hashed), most recent last.
+    pub agents: [u32; CLIENTS],
+    pub n_agents: u8,
     /// Password-proven sign-ins learned.
     pub learned: u32,
     pub first_day: u16,
@@ -76,6 +95,14 @@ pub(crate) fn country_bytes(code: Option<&str>) -> [u8; 2] {
         Some([a, b]) if a.is_ascii_uppercase() && b.is_ascii_uppercase() => [*a, *b],
         _ => [0, 0],
     }
+}
+
+/// The exact user-agent string, hashed.
+pub(crate) fn agent_hash(s: &SignIn) -> Option<u32> {
+    let ua = s.user_agent.as_deref().filter(|u| !u.is_empty())?;
+    let mut h = DefaultHasher::new();
+    ua.hash(&mut h);
+    Some(h.finish() as u32)
 }
 
 /// A coarse client fingerprint: operating system family and browser family.
@@ -131,7 +158,7 @@ impl UserState {
         match place {
             Some(i) if i != NO_PLACE && i < self.n_places => {
                 let p = &self.places[usize::from(i)];
-                if p.tainted && p.days < RECURRING_DAYS {
+                if p.tainted() && p.days < RECURRING_DAYS {
                     0
                 } else {
                     u8::try_from(p.days.min(255)).unwrap_or(u8::MAX)
@@ -177,7 +204,7 @@ impl UserState {
             }
         };
         let p = &mut self.places[usize::from(i)];
-        p.signins = p.signins.saturating_add(1);
+        p.count_signin();
         if p.days == 0 || p.last_day != day {
             p.days = p.days.saturating_add(1);
             p.last_day = day;
@@ -208,7 +235,7 @@ impl UserState {
         if a == NO_PLACE || b == NO_PLACE || a == b || a >= self.n_places || b >= self.n_places {
             return false;
         }
-        let recurring = |p: &Place| !p.tainted || p.days >= RECURRING_DAYS;
+        let recurring = |p: &Place| !p.tainted() || p.days >= RECURRING_DAYS;
         if !recurring(&self.places[usize::from(a)]) || !recurring(&self.places[usize::from(b)]) {
             return false;
         }
@@ -218,7 +245,7 @@ impl UserState {
 
     pub fn taint(&mut self, place: u8) {
         if place != NO_PLACE && place < self.n_places {
-            self.places[usize::from(place)].tainted = true;
+            self.places[usize::from(place)].signins_taint |= TAINT;
         }
     }
 
@@ -226,13 +253,13 @@ impl UserState {
     pub fn countries(&self) -> Vec<String> {
         let mut seen: Vec<(String, u32)> = Vec::new();
         for p in &self.places[..usize::from(self.n_places)] {
-            if p.tainted && p.days < RECURRING_DAYS {
+            if p.tainted() && p.days < RECURRING_DAYS {
                 continue;
             }
             if let Some(c) = p.country() {
                 match seen.iter_mut().find(|(k, _)| k == c) {
-                    Some((_, n)) => *n += u32::from(p.signins),
-                    None => seen.push((c.to_owned(), u32::from(p.signins))),
+                    Some((_, n)) => *n += u32::from(p.signins()),
+                    None => seen.push((c.to_owned(), u32::from(p.signins()))),
                 }
             }
         }
@@ -255,6 +282,32 @@ impl UserState {
             self.clients.rotate_left(1);
             self.clients[CLIENTS - 1] = family;
         }
+    }
+
+    pub fn knows_agent(&self, agent: u32) -> bool {
+        self.agents[..usize::from(self.n_agents)].contains(&agent)
+    }
+
+    pub fn learn_agent(&mut self, agent: u32) {
+        if self.knows_agent(agent) {
+            return;
+        }
+        if usize::from(self.n_agents) < CLIENTS {
+            self.agents[usize::from(self.n_agents)] = agent;
+            self.n_agents += 1;
+        } else {
+            self.agents.rotate_left(1);
+            self.agents[CLIENTS - 1] = agent;
+        }
+    }
+
+    /// The nearest place's distance in km, over all places but tainted ones.
+    pub fn nearest_place_km(&self, lat: f64, lon: f64) -> Option<f64> {
+        self.places[..usize::from(self.n_places)]
+            .iter()
+            .filter(|p| !p.tainted() || p.days >= RECURRING_DAYS)
+            .map(|p| rampart_geo::haversine_km(f64::from(p.lat), f64::from(p.lon), lat, lon))
+            .min_by(f64::total_cmp)
     }
 
     pub fn push_recent(&mut self, r: Recent) {

@@ -33,10 +33,19 @@ pub struct Params {
     pub common_network_users: usize,
     /// …on at least this many distinct days.
     pub common_network_days: usize,
+    /// A sign-in this far (km, beyond its own uncertainty) from every place a user has
+    /// used is a new place even within a familiar country.
+    pub new_place_km: f64,
     /// IPv4 and IPv6 sign-ins on the same ASN this close in time are the same place (dual stack), minutes.
     pub dual_stack_minutes: f64,
     /// How far apart in time a far-side IP at one tenant and a sign-in at another may be, hours.
     pub cross_tenant_window_h: f64,
+    /// Bad-password attempts from one IP this close together form one spray, minutes.
+    pub spray_window_minutes: f64,
+    /// A spray across two or more tenants needs this many distinct accounts in all…
+    pub spray_min_users: usize,
+    /// …and a spray at one tenant this many.
+    pub spray_min_users_one_tenant: usize,
     /// Findings about the same user and the same far-side IP this close in time are one finding, minutes.
     pub merge_window_minutes: f64,
 }
@@ -57,9 +66,13 @@ impl Default for Params {
             familiar_days: 2,
             common_network_users: 3,
             common_network_days: 3,
+            new_place_km: 300.0,
             dual_stack_minutes: 15.0,
             cross_tenant_window_h: 7.0 * 24.0,
             merge_window_minutes: 60.0,
+            spray_window_minutes: 60.0,
+            spray_min_users: 4,
+            spray_min_users_one_tenant: 6,
         }
     }
 }

@@ -18,14 +18,17 @@ pub enum FindingKind {
     IndicatorMatch,
     /// An IP that was the attacker's side of a takeover at one tenant, seen at another.
     CrossTenantIp,
+    /// One IP trying wrong passwords against many accounts, here and at other tenants.
+    PasswordSpray,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 4] = [
+    pub const ALL: [FindingKind; 5] = [
         FindingKind::ImpossibleTravel,
         FindingKind::UnfamiliarLocation,
         FindingKind::IndicatorMatch,
         FindingKind::CrossTenantIp,
+        FindingKind::PasswordSpray,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl FindingKind {
             FindingKind::UnfamiliarLocation => "unfamiliar_location",
             FindingKind::IndicatorMatch => "indicator_match",
             FindingKind::CrossTenantIp => "cross_tenant_ip",
+            FindingKind::PasswordSpray => "password_spray",
         }
     }
 }
@@ -233,6 +237,25 @@ pub struct CrossTenantEvidence {
     pub reasons: Vec<Reason>,
 }
 
+/// Evidence of a `password_spray` finding: the attempts at this tenant, and how wide
+/// the spray was elsewhere (counts only: other tenants stay unnamed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SprayEvidence {
+    pub ip: IpAddr,
+    /// The failed attempts at this tenant, in time order.
+    pub attempts: Vec<SideEvidence>,
+    /// The accounts tried at this tenant.
+    pub users_targeted: Vec<String>,
+    /// Distinct accounts tried at this tenant.
+    pub users_here: u32,
+    /// Distinct accounts tried across all tenants.
+    pub users_total: u32,
+    /// Other tenants the same IP tried in the window (MSP-only detail: a count).
+    pub other_tenants: u32,
+    pub window_minutes: f64,
+    pub reasons: Vec<Reason>,
+}
+
 /// A finding's evidence, by kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -241,6 +264,7 @@ pub enum Evidence {
     Location(Box<LocationEvidence>),
     Indicator(Box<IndicatorEvidence>),
     CrossTenant(Box<CrossTenantEvidence>),
+    Spray(Box<SprayEvidence>),
 }
 
 impl Evidence {
@@ -251,6 +275,7 @@ impl Evidence {
             Evidence::Location(e) => &e.reasons,
             Evidence::Indicator(e) => &e.reasons,
             Evidence::CrossTenant(e) => &e.reasons,
+            Evidence::Spray(e) => &e.reasons,
         }
     }
 }

@@ -15,7 +15,7 @@ mod tenant;
 
 pub use finding::{
     CrossTenantEvidence, Evidence, Finding, FindingKind, IndicatorEvidence, LocationEvidence,
-    Reason, ReasonEffect, Severity, SideEvidence, TravelEvidence,
+    Reason, ReasonEffect, Severity, SideEvidence, SprayEvidence, TravelEvidence,
 };
 pub use indicator::{Indicator, IndicatorKind, Observable};
 pub use signin::{GeoSource, Location, NetworkHints, Outcome, SignIn, SourceFormat};

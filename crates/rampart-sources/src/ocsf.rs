@@ -325,6 +325,7 @@ fn sides(e: &Evidence) -> Vec<&SideEvidence> {
         }
         Evidence::Indicator(i) => vec![&i.signin],
         Evidence::CrossTenant(c) => vec![&c.signin],
+        Evidence::Spray(sp) => sp.attempts.iter().collect(),
     }
 }
 

@@ -1,0 +1,512 @@
+//! End-to-end tests of the `rampart` binary.
+//!
+//! - `seed_story_*`: the seed story, generated and hunted, scored against its labels.
+//! - `evaluation_world_*`: the harder labelled world: precision at full recall.
+//! - `cli_*`: exit codes, error messages, dead letters, output formats, GeoIP.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn rampart(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(args)
+        .env_remove("RAMPART_LOG")
+        .output()
+        .expect("the rampart binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Generates a world into a temp dir and hunts it as its README says, with JSON output.
+fn generate_and_hunt(world: &str, dir: &Path) -> (Vec<Value>, Value, String) {
+    let out = rampart(&["demo-data", "--world", world, dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "demo-data failed: {}",
+        text(&out.stderr)
+    );
+    let labels: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("labels.json")).unwrap()).unwrap();
+    let mut args: Vec<String> = vec![
+        "hunt".into(),
+        "--format".into(),
+        "json".into(),
+        "--config".into(),
+        dir.join("rampart.toml").display().to_string(),
+        "--indicators".into(),
+        dir.join("campaign.csv").display().to_string(),
+    ];
+    for entry in std::fs::read_dir(dir.join("exports")).unwrap() {
+        let entry = entry.unwrap();
+        let slug = entry.file_name().to_string_lossy().into_owned();
+        args.push(format!("{slug}={}", entry.path().display()));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = rampart(&args);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "hunt failed: {stderr}");
+    let findings = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON finding"))
+        .collect();
+    (findings, labels, stderr)
+}
+
+const SEVERITIES: [&str; 5] = ["info", "low", "medium", "high", "critical"];
+
+fn rank(f: &Value) -> (usize, u64) {
+    let sev = SEVERITIES
+        .iter()
+        .position(|s| f["severity"] == *s)
+        .expect("a known severity");
+    (sev, f["score"].as_u64().unwrap_or(0))
+}
+
+struct Score {
+    attacks: usize,
+    caught: usize,
+    /// Precision over the findings, ranked by severity then score, down to the point
+    /// where every attack is caught.
+    precision_at_full_recall: Option<f64>,
+    missed: Vec<String>,
+    false_positives: Vec<String>,
+    weak_proven: Vec<String>,
+}
+
+/// Scores findings against labels as `labels.json` defines them: an attack (one
+/// `attack_id`, one or more records) is caught when a finding lists one of its records
+/// among its `event_ids`; a finding is a true positive when it lists an attack record.
+fn score(findings: &[Value], labels: &Value) -> Score {
+    let records: HashMap<&str, &Value> = labels["attacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["record_id"].as_str().unwrap(), a))
+        .collect();
+    let attack_ids: HashSet<&str> = records
+        .values()
+        .map(|a| a["attack_id"].as_str().unwrap())
+        .collect();
+    let ids = |f: &Value| -> Vec<String> {
+        f["event_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let attacks_of = |f: &Value| -> HashSet<&str> {
+        ids(f)
+            .iter()
+            .filter_map(|i| records.get(i.as_str()))
+            .map(|a| a["attack_id"].as_str().unwrap())
+            .collect()
+    };
+    let caught: HashSet<&str> = findings.iter().flat_map(attacks_of).collect();
+    let mut ranked: Vec<&Value> = findings.iter().collect();
+    ranked.sort_by_key(|f| std::cmp::Reverse(rank(f)));
+    let mut seen = HashSet::new();
+    let mut precision = None;
+    let (mut n, mut tp) = (0usize, 0usize);
+    for f in &ranked {
+        let hit = attacks_of(f);
+        n += 1;
+        tp += usize::from(!hit.is_empty());
+        seen.extend(hit);
+        if seen.len() == attack_ids.len() {
+            precision = Some(tp as f64 / n as f64);
+            break;
+        }
+    }
+    let describe = |a: &Value| {
+        format!(
+            "{} {} {} {} {} {}",
+            a["attack_id"], a["kind"], a["tenant"], a["user"], a["time"], a["outcome"]
+        )
+    };
+    let mut missed: Vec<String> = records
+        .values()
+        .filter(|a| !caught.contains(a["attack_id"].as_str().unwrap()))
+        .map(|a| describe(a))
+        .collect();
+    missed.sort();
+    missed.dedup();
+    let false_positives = findings
+        .iter()
+        .filter(|f| attacks_of(f).is_empty())
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f["severity"], f["kind"], f["user"], f["title"]
+            )
+        })
+        .collect();
+    // Every password-proven attack record must be in a finding rated high or above.
+    let weak_proven = records
+        .values()
+        .filter(|a| a["password_proven"] == true)
+        .filter(|a| {
+            !findings.iter().any(|f| {
+                rank(f).0 >= 3 && ids(f).iter().any(|i| i == a["record_id"].as_str().unwrap())
+            })
+        })
+        .map(|a| describe(a))
+        .collect();
+    Score {
+        attacks: attack_ids.len(),
+        caught: caught.len(),
+        precision_at_full_recall: precision,
+        missed,
+        false_positives,
+        weak_proven,
+    }
+}
+
+fn of_kind<'a>(findings: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    findings.iter().filter(|f| f["kind"] == kind).collect()
+}
+
+#[test]
+fn seed_story_is_found_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (findings, labels, stderr) = generate_and_hunt("seed-story", dir.path());
+
+    // Partner 1: New York → Phoenix minutes apart, a "failure" that proved the password.
+    let travel = of_kind(&findings, "impossible_travel");
+    let ny_phx = travel
+        .iter()
+        .find(|f| f["tenant"] == "acme-dental" && f["title"].as_str().unwrap().contains("Phoenix"))
+        .unwrap_or_else(|| panic!("no New York → Phoenix finding at acme-dental: {findings:#?}"));
+    assert_eq!(ny_phx["severity"], "critical", "{ny_phx:#}");
+    let ev = &ny_phx["evidence"];
+    assert!(ev["minutes"].as_f64().unwrap() < 60.0, "{ev:#}");
+    assert!(ev["distance_km"].as_f64().unwrap() > 3000.0, "{ev:#}");
+    assert_eq!(ev["to"]["city"], "Phoenix");
+
+    // Partner 2: the vacationer, caught only because the IP was the attacker's at partner 1.
+    let cross = of_kind(&findings, "cross_tenant_ip");
+    let vac = cross
+        .iter()
+        .find(|f| f["tenant"] == "brightline-law")
+        .unwrap_or_else(|| panic!("no cross-tenant finding at brightline-law: {findings:#?}"));
+    assert!(matches!(
+        vac["severity"].as_str(),
+        Some("high" | "critical")
+    ));
+    assert!(!vac["title"].as_str().unwrap().contains("acme"));
+    assert_eq!(vac["evidence"]["origin_tenant"], "acme-dental");
+
+    // Partner 3: the campaign's indicator list stops it.
+    let hits = of_kind(&findings, "indicator_match");
+    assert!(
+        hits.iter()
+            .any(|f| f["tenant"] == "delta-clinic" && f["severity"] == "critical"),
+        "{findings:#?}"
+    );
+
+    let s = score(&findings, &labels);
+    assert!(s.missed.is_empty(), "missed attacks: {:#?}", s.missed);
+    assert!(
+        s.weak_proven.is_empty(),
+        "password-proven attacks below high: {:#?}",
+        s.weak_proven
+    );
+    let p = s.precision_at_full_recall.unwrap();
+    assert!(
+        p >= 0.95,
+        "precision {p} at full recall; false positives: {:#?}",
+        s.false_positives
+    );
+    assert_eq!(s.caught, s.attacks);
+    assert!(stderr.contains("findings:"), "{stderr}");
+}
+
+#[test]
+fn evaluation_world_reaches_precision_095_at_full_recall() {
+    let dir = tempfile::tempdir().unwrap();
+    let (findings, labels, _) = generate_and_hunt("evaluation", dir.path());
+    let s = score(&findings, &labels);
+    eprintln!(
+        "evaluation: {} attacks, {} caught, precision at full recall {:?}, {} false positives",
+        s.attacks,
+        s.caught,
+        s.precision_at_full_recall,
+        s.false_positives.len()
+    );
+    assert!(s.missed.is_empty(), "missed attacks: {:#?}", s.missed);
+    assert!(
+        s.weak_proven.is_empty(),
+        "password-proven attacks below high: {:#?}",
+        s.weak_proven
+    );
+    let p = s.precision_at_full_recall.unwrap();
+    assert!(
+        p >= 0.95,
+        "precision {p} at full recall; false positives: {:#?}",
+        s.false_positives
+    );
+}
+
+#[test]
+fn cli_unknown_config_key_names_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("rampart.toml");
+    std::fs::write(
+        &cfg,
+        "[tenants.acme]\nname = \"Acme\"\ntrusted_netwroks = []\n",
+    )
+    .unwrap();
+    let input = dir.path().join("empty.ndjson");
+    std::fs::write(&input, "").unwrap();
+    let out = rampart(&[
+        "hunt",
+        "--config",
+        cfg.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("trusted_netwroks") && err.contains("line 3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cli_usage_and_io_errors_have_distinct_exit_codes() {
+    let out = rampart(&["hunt", "--format", "yaml", "x.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = rampart(&["hunt", "/nonexistent/exports"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("/nonexistent/exports"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = rampart(&["hunt", "--help"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("[TENANT=]PATH"));
+}
+
+#[test]
+fn cli_bad_records_are_rejected_with_reasons_and_kept_as_dead_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("okta.ndjson");
+    let good = r#"{"uuid":"e1","published":"2026-07-01T10:00:00.000Z","eventType":"user.session.start","actor":{"id":"00u1","type":"User","alternateId":"Ana@Example.com","displayName":"Ana"},"client":{"ipAddress":"198.51.100.4","geographicalContext":{"city":"New York","state":"New York","country":"United States","geolocation":{"lat":40.71,"lon":-74.0}}},"outcome":{"result":"SUCCESS"}}"#;
+    std::fs::write(
+        &input,
+        format!("{good}\n{{\"uuid\": \"broken\"\nnot json at all\n"),
+    )
+    .unwrap();
+    let dead = dir.path().join("dead.ndjson");
+    let out = rampart(&[
+        "hunt",
+        "--dead-letter",
+        dead.to_str().unwrap(),
+        &format!("acme={}", input.display()),
+    ]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("1 sign-ins decoded"), "{err}");
+    assert!(err.contains("2 rejected"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+    let dead = std::fs::read_to_string(&dead).unwrap();
+    let lines: Vec<Value> = dead
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines
+            .iter()
+            .all(|l| !l["reason"].as_str().unwrap().is_empty())
+    );
+    assert_eq!(lines[0]["line"], 2);
+}
+
+#[test]
+fn cli_records_without_a_tenant_are_rejected_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("okta.ndjson");
+    std::fs::write(
+        &input,
+        r#"{"uuid":"e1","published":"2026-07-01T10:00:00.000Z","eventType":"user.session.start","actor":{"alternateId":"ana@example.com","type":"User"},"client":{"ipAddress":"198.51.100.4"},"outcome":{"result":"SUCCESS"}}"#,
+    )
+    .unwrap();
+    let out = rampart(&["hunt", input.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("TENANT=PATH"), "{err}");
+    assert!(err.contains("1 rejected"), "{err}");
+}
+
+/// O365 records carry no coordinates: `--geoip` places them, and travel is found.
+#[test]
+fn cli_geoip_places_records_without_coordinates() {
+    use rampart_geo::testdb::{CityEntry, write_city_db};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("city.mmdb");
+    let entry = |net: &str, lat, lon, city: &str, cc: &str| CityEntry {
+        network: net.parse().unwrap(),
+        lat,
+        lon,
+        accuracy_radius: 20,
+        city: Some(city.into()),
+        region: None,
+        country: Some(cc.into()),
+    };
+    write_city_db(
+        &db,
+        &[
+            entry("203.0.113.0/24", 40.71, -74.0, "New York", "US"),
+            entry("45.155.205.0/24", 33.45, -112.07, "Phoenix", "US"),
+        ],
+    )
+    .unwrap();
+    let record = |id: &str, time: &str, ip: &str, op: &str, err: &str| {
+        format!(
+            r#"{{"CreationTime":"{time}","Id":"{id}","Operation":"{op}","OrganizationId":"0f0f0f0f-1111-2222-3333-444455556666","RecordType":15,"ResultStatus":"Success","UserKey":"10032001","UserType":0,"Version":1,"Workload":"AzureActiveDirectory","ClientIP":"{ip}","ObjectId":"00000002-0000-0ff1-ce00-000000000000","UserId":"ana@acme.example","AzureActiveDirectoryEventType":1,"ExtendedProperties":[{{"Name":"UserAgent","Value":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}},{{"Name":"RequestType","Value":"Login:login"}}],"ErrorNumber":"{err}"}}"#
+        )
+    };
+    let input = dir.path().join("ual.ndjson");
+    std::fs::write(
+        &input,
+        [
+            record(
+                "00000000-0000-0000-0000-000000000001",
+                "2026-07-01T13:00:00",
+                "203.0.113.9",
+                "UserLoggedIn",
+                "0",
+            ),
+            record(
+                "00000000-0000-0000-0000-000000000002",
+                "2026-07-01T13:20:00",
+                "45.155.205.12",
+                "UserLoginFailed",
+                "50074",
+            ),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let cfg = dir.path().join("rampart.toml");
+    std::fs::write(
+        &cfg,
+        "[tenants.acme]\nprovider_ids = [\"0f0f0f0f-1111-2222-3333-444455556666\"]\n",
+    )
+    .unwrap();
+    let args = |geo: bool| {
+        let mut a = vec![
+            "hunt".to_owned(),
+            "--format".into(),
+            "json".into(),
+            "--config".into(),
+            cfg.display().to_string(),
+        ];
+        if geo {
+            a.push("--geoip".into());
+            a.push(db.display().to_string());
+        }
+        a.push(input.display().to_string());
+        a
+    };
+    let out = rampart(&args(true).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let findings: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let travel = of_kind(&findings, "impossible_travel");
+    assert_eq!(travel.len(), 1, "{findings:#?}");
+    assert_eq!(travel[0]["tenant"], "acme");
+    assert_eq!(travel[0]["evidence"]["to"]["geo_source"], "geo_ip");
+    assert!(matches!(
+        travel[0]["severity"].as_str(),
+        Some("high" | "critical")
+    ));
+    // Without the database nothing can be placed, and the summary says so.
+    let out = rampart(&args(false).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success());
+    assert!(text(&out.stdout).trim().is_empty(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("no location 2"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn cli_ocsf_and_table_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rampart(&["demo-data", dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let d = dir.path();
+    let inputs: Vec<String> = std::fs::read_dir(d.join("exports"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            format!("{}={}", e.file_name().to_string_lossy(), e.path().display())
+        })
+        .collect();
+    let mut base = vec![
+        "hunt".to_owned(),
+        "--config".into(),
+        d.join("rampart.toml").display().to_string(),
+        "--indicators".into(),
+        d.join("campaign.csv").display().to_string(),
+        "--min-severity".into(),
+        "high".into(),
+    ];
+    base.extend(inputs);
+    let run = |fmt: &str| {
+        let mut a = base.clone();
+        a.push("--format".into());
+        a.push(fmt.into());
+        let out = rampart(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let ocsf = run("ocsf");
+    let lines: Vec<Value> = ocsf
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l["class_uid"] == 2004), "{ocsf}");
+    let table = run("table");
+    assert!(
+        table.contains("impossible_travel") && table.contains("Phoenix"),
+        "{table}"
+    );
+    assert!(
+        !table.contains(" low "),
+        "--min-severity high hides low findings"
+    );
+}
+
+#[test]
+fn cli_every_shared_sample_is_read_without_failing_the_run() {
+    let Some(samples) = rampart_testkit::shared("samples") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dead: PathBuf = dir.path().join("dead.ndjson");
+    let out = rampart(&[
+        "hunt",
+        "--dead-letter",
+        dead.to_str().unwrap(),
+        &format!("samples={}", samples.display()),
+    ]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // The deliberately invalid Graph v1.0 sample is rejected, with its file named.
+    let dead = std::fs::read_to_string(&dead).unwrap();
+    assert!(dead.contains("INVALID-trailing-comma"), "{dead}");
+    assert!(err.contains("skipped"), "{err}");
+}
