@@ -1063,7 +1063,9 @@ impl<'a> Hunt<'a> {
             let f = &d.finding;
             if !matches!(
                 f.kind,
-                FindingKind::ImpossibleTravel | FindingKind::IndicatorMatch
+                FindingKind::ImpossibleTravel
+                    | FindingKind::IndicatorMatch
+                    | FindingKind::PasswordSpray
             ) {
                 continue;
             }

@@ -41,6 +41,11 @@ pub(crate) struct Prevalence {
     common: HashMap<(TenantId, NetworkKey), Common>,
 }
 
+/// Sign-ins in a cell, with the cell's first position.
+type CellCount = (u32, f64, f64);
+/// A user's sign-ins by network and cell.
+type UserCells = HashMap<(NetworkKey, (i32, i32)), CellCount>;
+
 /// A 0.5° cell, to find where a user usually is.
 fn cell(lat: f64, lon: f64) -> (i32, i32) {
     ((lat * 2.0).floor() as i32, (lon * 2.0).floor() as i32)
@@ -54,8 +59,8 @@ impl Prevalence {
         indicators: &IndicatorSet,
     ) -> Prevalence {
         let mut usage: HashMap<(&TenantId, NetworkKey), Usage> = HashMap::new();
-        // Per user: sign-ins per cell, and per network the cells seen there.
-        let mut user_cells: HashMap<u64, HashMap<(i32, i32), (u32, f64, f64)>> = HashMap::new();
+        // Per user and network: sign-ins per cell.
+        let mut user_cells: HashMap<u64, UserCells> = HashMap::new();
         for &i in order {
             let s = &signins[i as usize];
             let (Some(tenant), Some(ip)) = (&s.tenant, s.ip) else {
@@ -76,7 +81,7 @@ impl Prevalence {
                             let c = user_cells
                                 .entry(user)
                                 .or_default()
-                                .entry(cell(loc.lat, loc.lon))
+                                .entry((key, cell(loc.lat, loc.lon)))
                                 .or_insert((0, loc.lat, loc.lon));
                             c.0 += 1;
                         }
@@ -96,16 +101,27 @@ impl Prevalence {
                     && !u.listed
             })
             .collect();
-        // A user's usual place, ignoring the candidate networks themselves would need
-        // another pass; the most frequent cell is robust enough when a user signs in
-        // from home or an office most of the time.
+        // A user's usual place: the cell they sign in from most, not counting the shared
+        // networks themselves (a user who is on the VPN half the time is still at home).
+        let shared: HashSet<NetworkKey> = candidates.iter().map(|((_, key), _)| *key).collect();
         let homes: HashMap<u64, (f64, f64)> = user_cells
             .into_iter()
             .filter_map(|(user, cells)| {
-                cells
-                    .into_values()
-                    .max_by_key(|c| c.0)
-                    .map(|(_, lat, lon)| (user, (lat, lon)))
+                let mut per_cell: HashMap<(i32, i32), CellCount> = HashMap::new();
+                for ((key, c), (n, lat, lon)) in &cells {
+                    if !shared.contains(key) {
+                        per_cell.entry(*c).or_insert((0, *lat, *lon)).0 += n;
+                    }
+                }
+                if per_cell.is_empty() {
+                    for ((_, c), (n, lat, lon)) in &cells {
+                        per_cell.entry(*c).or_insert((0, *lat, *lon)).0 += n;
+                    }
+                }
+                per_cell
+                    .into_iter()
+                    .max_by_key(|(c, v)| (v.0, *c))
+                    .map(|(_, (_, lat, lon))| (user, (lat, lon)))
             })
             .collect();
         let common = candidates

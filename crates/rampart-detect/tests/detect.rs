@@ -485,3 +485,110 @@ fn evidence_serializes_with_the_documented_fields() {
     let ip: IpAddr = ev["to"]["ip"].as_str().unwrap().parse().unwrap();
     assert_eq!(ip.to_string(), "45.155.205.12");
 }
+
+#[test]
+fn a_spray_across_partners_is_found_at_each_and_names_none() {
+    let mut s = Vec::new();
+    for (i, (tenant, user)) in [
+        ("acme", "a1@acme.example"),
+        ("acme", "a2@acme.example"),
+        ("brightline", "b1@brightline.example"),
+        ("brightline", "b2@brightline.example"),
+        ("delta", "d1@delta.example"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        s.push(
+            signin(tenant, user, i as i64 * 5, "146.70.112.151", LAGOS)
+                .outcome(Outcome::BadCredentials, "50126")
+                .done(),
+        );
+    }
+    // A user's own typo elsewhere is not a spray.
+    s.push(
+        signin("acme", "a3@acme.example", 3, "203.0.113.10", NYC)
+            .outcome(Outcome::BadCredentials, "50126")
+            .done(),
+    );
+    let f = run(&s);
+    let sprays = of(&f, FindingKind::PasswordSpray);
+    assert_eq!(sprays.len(), 3, "{f:#?}");
+    assert!(sprays.iter().all(|f| f.severity == Severity::High));
+    let acme = sprays.iter().find(|f| f.tenant.as_str() == "acme").unwrap();
+    assert_eq!(acme.event_ids.len(), 2);
+    assert!(!acme.title.contains("brightline") && !acme.title.contains("delta"));
+    let Evidence::Spray(ev) = &acme.evidence else {
+        panic!()
+    };
+    assert_eq!((ev.users_here, ev.users_total, ev.other_tenants), (2, 5, 2));
+    assert_eq!(ev.users_targeted, ["a1@acme.example", "a2@acme.example"]);
+}
+
+#[test]
+fn a_spray_that_gets_in_is_critical_and_warns_other_partners() {
+    let mut s = Vec::new();
+    for i in 0..6 {
+        s.push(
+            signin(
+                "acme",
+                &format!("u{i}@acme.example"),
+                i * 2,
+                "146.70.112.151",
+                LAGOS,
+            )
+            .outcome(Outcome::BadCredentials, "50126")
+            .done(),
+        );
+    }
+    s.push(signin("acme", "u9@acme.example", 20, "146.70.112.151", LAGOS).done());
+    s.push(
+        signin(
+            "brightline",
+            "vic@brightline.example",
+            300,
+            "146.70.112.151",
+            LAGOS,
+        )
+        .done(),
+    );
+    let f = run(&s);
+    let spray = of(&f, FindingKind::PasswordSpray);
+    assert_eq!(spray.len(), 1, "{f:#?}");
+    assert_eq!(spray[0].severity, Severity::Critical);
+    assert_eq!(spray[0].user, "u9@acme.example");
+    let x = of(&f, FindingKind::CrossTenantIp);
+    assert!(
+        x.iter().any(|f| f.tenant.as_str() == "brightline"),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn a_new_place_from_a_hosting_network_is_high_even_in_a_familiar_country() {
+    let mut s = baseline("acme", "nia@acme.example", 12);
+    s.push(signin("acme", "nia@acme.example", 0, "203.0.113.10", NYC).done());
+    // Four hours later from a VPS in Dallas: feasible, same country, but a rented server.
+    let mut vps = signin("acme", "nia@acme.example", 240, "45.77.135.234", DAL).done();
+    vps.asn = Some(20473);
+    s.push(vps);
+    let f = run(&s);
+    assert!(of(&f, FindingKind::ImpossibleTravel).is_empty(), "{f:#?}");
+    let u = of(&f, FindingKind::UnfamiliarLocation);
+    assert_eq!(u.len(), 1, "{f:#?}");
+    assert!(u[0].severity >= Severity::High, "{:#?}", u[0]);
+    assert!(
+        u[0].evidence
+            .reasons()
+            .iter()
+            .any(|r| r.code == "hosting_network")
+    );
+    // The same trip from a residential network, same laptop: a low note only.
+    let mut s = baseline("acme", "nia@acme.example", 12);
+    s.push(signin("acme", "nia@acme.example", 0, "203.0.113.10", NYC).done());
+    s.push(signin("acme", "nia@acme.example", 240, "70.112.4.4", DAL).done());
+    let u2 = run(&s);
+    let u2 = of(&u2, FindingKind::UnfamiliarLocation);
+    assert_eq!(u2.len(), 1);
+    assert_eq!(u2[0].severity, Severity::Low);
+}
