@@ -191,6 +191,67 @@ pub fn run(args: HuntArgs) -> Result<()> {
     Ok(())
 }
 
+/// What `normalize` was asked to do.
+pub struct NormalizeArgs {
+    pub inputs: Vec<String>,
+    pub config: Option<PathBuf>,
+    pub geoip: Vec<PathBuf>,
+    pub ocsf: bool,
+    pub source_format: Option<SourceFormat>,
+    pub dead_letter: Option<PathBuf>,
+}
+
+/// Decodes, assigns tenants and enriches, then prints each sign-in on its own line.
+pub fn normalize(args: NormalizeArgs) -> Result<()> {
+    let config = match &args.config {
+        Some(path) => Some(Config::load(path)?),
+        None => None,
+    };
+    let inputs = args
+        .inputs
+        .iter()
+        .map(|a| Input::parse(a, config.as_ref()))
+        .collect::<Result<Vec<_>>>()?;
+    let geoip = if args.geoip.is_empty() {
+        None
+    } else {
+        Some(rampart_geo::GeoIp::open(&args.geoip).context("cannot open the GeoIP database")?)
+    };
+    let opts = DecodeOptions {
+        format: args.source_format,
+    };
+    let (mut signins, summary) = read_inputs(&inputs, config.as_ref(), &opts, false)?;
+    signins.sort_by(|a, b| a.time.cmp(&b.time));
+    let stdout = std::io::stdout();
+    let mut w = BufWriter::new(stdout.lock());
+    for s in &mut signins {
+        rampart_geo::enrich(s, geoip.as_ref());
+        if args.ocsf {
+            serde_json::to_writer(&mut w, &rampart_sources::ocsf::signin_to_ocsf(s))?;
+        } else {
+            serde_json::to_writer(&mut w, s)?;
+        }
+        w.write_all(b"\n")?;
+    }
+    w.flush().context("cannot write to standard output")?;
+    if let Some(path) = &args.dead_letter {
+        write_dead_letters(path, &summary.rejected)?;
+    }
+    let skipped: usize = summary.skipped.values().sum();
+    eprintln!(
+        "read {} records from {} files: {} sign-ins, {} skipped (not sign-ins), {} rejected",
+        summary.records,
+        summary.files,
+        summary.signins,
+        skipped,
+        summary.rejected.len()
+    );
+    for r in summary.rejected.iter().take(20) {
+        eprintln!("  rejected {}: {}", r.at, r.reason);
+    }
+    Ok(())
+}
+
 /// Reads every input, assigning tenants; rejected records are kept for the summary.
 pub fn read_inputs(
     inputs: &[Input],

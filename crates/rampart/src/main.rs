@@ -70,6 +70,27 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Decode exports and print the normalized sign-ins (Rampart's model, or OCSF Authentication 3002).
+    Normalize {
+        /// Inputs as [TENANT=]PATH, as for `hunt`.
+        #[arg(required = true, value_name = "[TENANT=]PATH")]
+        inputs: Vec<String>,
+        /// The configuration, to map provider tenant ids to tenants.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// MaxMind-format database(s) to place sign-ins without coordinates. Repeatable.
+        #[arg(long, value_name = "FILE.mmdb")]
+        geoip: Vec<PathBuf>,
+        /// Output: Rampart's normalized sign-in as JSON, or OCSF Authentication (class 3002); one per line.
+        #[arg(long, value_enum, default_value = "json")]
+        format: NormalizeFormat,
+        /// Force one input format instead of detecting it per record.
+        #[arg(long, value_name = "FORMAT", value_parser = parse_source_format)]
+        source_format: Option<SourceFormat>,
+        /// Write records that could not be decoded (with the reason) to this NDJSON file.
+        #[arg(long, value_name = "FILE")]
+        dead_letter: Option<PathBuf>,
+    },
     /// Write the seed story as realistic exports, with its config and indicator list.
     DemoData {
         /// Directory to write into (created if missing).
@@ -105,6 +126,14 @@ enum BenchWhat {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum NormalizeFormat {
+    /// Rampart's normalized sign-in.
+    Json,
+    /// OCSF Authentication (class 3002).
+    Ocsf,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -184,6 +213,21 @@ fn run(command: Command) -> Result<()> {
             output,
             min_severity,
             quiet,
+        }),
+        Command::Normalize {
+            inputs,
+            config,
+            geoip,
+            format,
+            source_format,
+            dead_letter,
+        } => hunt::normalize(hunt::NormalizeArgs {
+            inputs,
+            config,
+            geoip,
+            ocsf: format == NormalizeFormat::Ocsf,
+            source_format,
+            dead_letter,
         }),
         Command::DemoData { dir, world, seed } => {
             let w = match world {

@@ -510,3 +510,57 @@ fn cli_every_shared_sample_is_read_without_failing_the_run() {
     assert!(dead.contains("INVALID-trailing-comma"), "{dead}");
     assert!(err.contains("skipped"), "{err}");
 }
+
+#[test]
+fn cli_normalize_round_trips_through_ocsf() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rampart(&["demo-data", dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let acme = format!(
+        "acme-dental={}",
+        dir.path().join("exports/acme-dental").display()
+    );
+    let json = rampart(&["normalize", &acme]);
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let native: Vec<Value> = text(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(native.len() > 100);
+    assert!(
+        native
+            .iter()
+            .all(|s| s["tenant"] == "acme-dental" && s["source_format"] == "entra_graph")
+    );
+    // Events come out in time order even though Graph pages are newest first.
+    assert!(
+        native
+            .windows(2)
+            .all(|w| w[0]["time"].as_str() <= w[1]["time"].as_str())
+    );
+
+    let ocsf = rampart(&["normalize", "--format", "ocsf", &acme]);
+    assert!(ocsf.status.success());
+    let ocsf_file = dir.path().join("acme.ocsf.ndjson");
+    std::fs::write(&ocsf_file, &ocsf.stdout).unwrap();
+    let lines: Vec<Value> = text(&ocsf.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), native.len());
+    assert!(lines.iter().all(|l| l["class_uid"] == 3002));
+    // Reading the OCSF back gives the same users, times, IPs and outcomes.
+    let back = rampart(&["normalize", &format!("acme-dental={}", ocsf_file.display())]);
+    assert!(back.status.success(), "{}", text(&back.stderr));
+    let back: Vec<Value> = text(&back.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(back.len(), native.len());
+    for (a, b) in native.iter().zip(&back) {
+        for key in ["user", "time", "ip", "outcome", "record_id"] {
+            assert_eq!(a[key], b[key], "{key}: {a} vs {b}");
+        }
+        assert_eq!(b["source_format"], "ocsf");
+    }
+}
