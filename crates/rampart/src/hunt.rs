@@ -221,7 +221,7 @@ pub fn normalize(args: NormalizeArgs) -> Result<()> {
         format: args.source_format,
     };
     let (mut signins, summary) = read_inputs(&inputs, config.as_ref(), &opts, false)?;
-    signins.sort_by(|a, b| a.time.cmp(&b.time));
+    signins.sort_by_key(|s| s.time);
     let stdout = std::io::stdout();
     let mut w = BufWriter::new(stdout.lock());
     for s in &mut signins {
