@@ -237,10 +237,7 @@ const POLICIES: [&str; 3] = [
 ];
 
 fn ca_policies(tenant: &Tenant, s: &SignIn) -> (Vec<CaPolicy>, &'static str) {
-    let mut rng = fastrand::Rng::with_seed(ids::mix(
-        tenant.tenant_id.len() as u64,
-        u64::from(tenant.tenant_id.as_bytes()[0]) * 31 + u64::from(tenant.tenant_id.as_bytes()[1]),
-    ));
+    let mut rng = fastrand::Rng::with_seed(ids::fnv(&tenant.tenant_id));
     let ids: Vec<String> = (0..3).map(|_| ids::guid(&mut rng)).collect();
     let first_factor_ok = s.outcome.password_proven();
     let results: [&'static str; 3] = match s.outcome {

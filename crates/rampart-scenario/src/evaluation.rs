@@ -812,10 +812,21 @@ pub fn build(seed: u64) -> World {
     ]);
     b.w.campaign = list;
     b.w.story = vec![
-        "Four partners, two weeks (9–22 September 2024), about twenty users each; every known false-positive source and 26 staged attacks. labels.json is the answer key.".to_owned(),
-        format!("Northwind Logistics (Chicago, Entra Graph beta) declares its VPN ({}, egress in Ashburn, VA); Cedar Pediatrics (Denver, Okta) sends most staff through an undeclared secure-web-gateway egress in Dallas.", v4_net(&CORP_VPN_B)),
-        format!("The address {phx_ip} (Phoenix) takes over an Ironbridge account in Boston, then hits a Bayside user who really is on vacation near Phoenix."),
-        format!("The campaign list (campaign.csv) covers the kit's range {} and relays in Chicago, Denver and Boston that sit in their victims' own cities.", v4_net(&KIT_HOSTING)),
+        format!(
+            "Four partners, two weeks (9–22 September 2024), about twenty users each; every known false-positive source and {} staged attacks. labels.json is the answer key.",
+            b.w.attacks.len()
+        ),
+        format!(
+            "Northwind Logistics (Chicago, Entra Graph beta) declares its VPN ({}, egress in Ashburn, VA); Cedar Pediatrics (Denver, Okta) sends most staff through an undeclared secure-web-gateway egress in Dallas.",
+            v4_net(&CORP_VPN_B)
+        ),
+        format!(
+            "The address {phx_ip} (Phoenix) takes over an Ironbridge account in Boston, then hits a Bayside user who really is on vacation near Phoenix."
+        ),
+        format!(
+            "The campaign list (campaign.csv) covers the kit's range {} and relays in Chicago, Denver and Boston that sit in their victims' own cities.",
+            v4_net(&KIT_HOSTING)
+        ),
     ];
     b.finish()
 }

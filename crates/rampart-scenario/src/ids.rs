@@ -12,6 +12,13 @@ pub fn mix(seed: u64, stream: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// FNV-1a of a string (to derive fixed values from names).
+pub fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Appends a version-4-looking GUID (`8-4-4-4-12`, lower-case hex) made of `hi`/`lo`.
 pub fn push_guid(out: &mut Vec<u8>, hi: u64, lo: u64) {
     let hi = (hi & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;

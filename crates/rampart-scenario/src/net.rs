@@ -143,18 +143,22 @@ impl Allocator {
         let (base, len) = p.v4;
         let base = u32::from_be_bytes(base);
         let size = 1u64 << (32 - u32::from(len));
-        loop {
+        // A range runs out only if a world asks for more hosts than it has; then the
+        // last draw is reused rather than looping for ever.
+        let mut ip = IpAddr::V4(Ipv4Addr::from(base));
+        for _ in 0..100_000 {
             let off = rng.u64(0..size) as u32;
-            let ip = Ipv4Addr::from(base.wrapping_add(off));
-            let last = ip.octets()[3];
+            let v4 = Ipv4Addr::from(base.wrapping_add(off));
+            let last = v4.octets()[3];
             if last == 0 || last == 255 || last == 1 {
                 continue;
             }
-            let ip = IpAddr::V4(ip);
+            ip = IpAddr::V4(v4);
             if self.used.insert(ip) {
                 return ip;
             }
         }
+        ip
     }
 
     /// A given IPv4 address, if it is still free (used for hand-picked story addresses).

@@ -219,10 +219,7 @@ pub fn event<'a>(world: &'a World, s: &'a SignIn) -> LogEvent<'a> {
             detail_entry: None,
             display_name: s.okta_app.to_owned(),
             id: ids::okta_id(
-                &mut fastrand::Rng::with_seed(ids::mix(
-                    s.tenant as u64,
-                    s.okta_app.len() as u64 * 131 + s.okta_app.as_bytes()[0] as u64,
-                )),
+                &mut fastrand::Rng::with_seed(ids::mix(s.tenant as u64, ids::fnv(s.okta_app))),
                 "0oa",
                 17,
             ),

@@ -152,7 +152,9 @@ pub fn build(seed: u64) -> World {
     );
     b.user(
         delta,
-        UserSpec::new("Carlos", "Mendoza", &FORT_WORTH, &SPECTRUM).commuter(),
+        UserSpec::new("Carlos", "Mendoza", &DENTON, &SPECTRUM)
+            .days(HYBRID)
+            .commuter(),
     );
     b.user(
         delta,
@@ -160,7 +162,9 @@ pub fn build(seed: u64) -> World {
     );
     b.user(
         delta,
-        UserSpec::new("Robert", "Hughes", &DENTON, &SPECTRUM).commuter(),
+        UserSpec::new("Robert", "Hughes", &WACO, &SPECTRUM)
+            .days(HYBRID)
+            .commuter(),
     );
     b.user(
         delta,
@@ -171,10 +175,7 @@ pub fn build(seed: u64) -> World {
         delta,
         UserSpec::new("Linda", "Park", &DALLAS, &SPECTRUM).days(FULL_WEEK),
     );
-    b.user(
-        delta,
-        UserSpec::new("Steven", "Wright", &FORT_WORTH, &ATT).commuter(),
-    );
+    b.user(delta, UserSpec::new("Steven", "Wright", &FORT_WORTH, &ATT));
     b.user(
         delta,
         UserSpec::new("Monica", "Silva", &WACO, &SPECTRUM)
@@ -383,7 +384,7 @@ pub fn build(seed: u64) -> World {
         ),
     );
     story.push(
-        "Also in the data, all benign: commuters (New Haven, Stamford, Worcester, Providence, Manchester NH, Fort Worth, Denton, Waco), a New York → London business trip, domestic flights to Chicago and Washington, a declared corporate VPN (198.51.100.0/24, egress in Ashburn, VA), phones whose carrier geolocates 250–350 km away, dual-stack homes whose IPv6 geolocates in another city, a first trip to Mexico City, typos and MFA prompts.".to_owned(),
+        "Also in the data, all benign: commuters (New Haven, Stamford, Worcester, Providence, Manchester NH, Denton, Waco), a New York → London business trip, domestic flights to Chicago and Washington, a declared corporate VPN (198.51.100.0/24, egress in Ashburn, VA), phones whose carrier geolocates 250–350 km away, dual-stack homes whose IPv6 geolocates in another city, a first trip to Mexico City, typos and MFA prompts.".to_owned(),
     );
     b.w.story = story;
 

@@ -604,6 +604,31 @@ fn campaign_csv_has_the_documented_shape() {
     }
 }
 
+#[test]
+fn commuters_live_50_to_150_km_from_the_office_and_switch_sides() {
+    for which in ["story", "eval"] {
+        let w = &written(which).world;
+        let mut seen = 0;
+        for s in w
+            .signins
+            .iter()
+            .filter(|s| s.truth == Truth::Trap(Trap::Commuter))
+        {
+            let t = &w.tenants[s.tenant];
+            let user = &t.users[s.user];
+            let km = user.home.distance_km(t.office);
+            assert!(
+                (50.0..=150.0).contains(&km),
+                "{} lives {km:.0} km away",
+                user.upn
+            );
+            assert!(matches!(w.network(s).role, Role::Home | Role::Office));
+            seen += 1;
+        }
+        assert!(seen >= 10, "{which}: {seen}");
+    }
+}
+
 // ------------------------------------------------------------------ the seed story
 
 fn attack_records(w: &World, kind: AttackKind) -> Vec<&rampart_scenario::SignIn> {
