@@ -611,17 +611,10 @@ impl<'a> Hunt<'a> {
                 ));
             }
             severity = severity.max(Severity::High);
-            reasons.push(Reason::new(
-                "password_proven",
+            reasons.push(proven_reason(
+                s,
+                "the suspicious sign-in",
                 ReasonEffect::Noted,
-                outcome_text(
-                    s,
-                    if s.outcome == Outcome::Success {
-                        "the suspicious sign-in succeeded"
-                    } else {
-                        "the suspicious sign-in failed only after the password was proven right"
-                    },
-                ),
             ));
         }
         let (fa, ta) = (self.s(from), self.s(to));
@@ -1120,18 +1113,7 @@ impl<'a> Hunt<'a> {
                         ReasonEffect::Raised,
                         format!("{ip} {what} at another partner, {when}"),
                     ),
-                    Reason::new(
-                        "password_proven",
-                        ReasonEffect::Raised,
-                        outcome_text(
-                            s,
-                            if s.outcome == Outcome::Success {
-                                "this sign-in succeeded"
-                            } else {
-                                "this sign-in failed only after the password was proven right"
-                            },
-                        ),
-                    ),
+                    proven_reason(s, "this sign-in", ReasonEffect::Raised),
                 ];
                 let finding = Finding {
                     kind: FindingKind::CrossTenantIp,
@@ -1254,6 +1236,16 @@ fn travel_score(leg: &Leg, reasons: &[Reason]) -> u8 {
         .filter(|r| r.effect == ReasonEffect::Lowered)
         .count() as f64;
     (base + 5.0 * raised - 5.0 * lowered).clamp(0.0, 100.0) as u8
+}
+
+/// "The sign-in succeeded" or "failed only after the password was proven right", with the code.
+fn proven_reason(s: &SignIn, which: &str, effect: ReasonEffect) -> Reason {
+    let lead = if s.outcome == Outcome::Success {
+        format!("{which} succeeded")
+    } else {
+        format!("{which} failed only after the password was proven right")
+    };
+    Reason::new("password_proven", effect, outcome_text(s, &lead))
 }
 
 fn outcome_text(s: &SignIn, lead: &str) -> String {

@@ -94,15 +94,7 @@ struct DeadLetter<'a> {
 }
 
 pub fn run(args: HuntArgs) -> Result<()> {
-    let config = match &args.config {
-        Some(path) => Some(Config::load(path)?),
-        None => None,
-    };
-    let inputs = args
-        .inputs
-        .iter()
-        .map(|a| Input::parse(a, config.as_ref()))
-        .collect::<Result<Vec<_>>>()?;
+    let (config, inputs, geoip) = prepare(args.config.as_deref(), &args.inputs, &args.geoip)?;
     if inputs.is_empty() {
         bail!("no inputs: give one or more [TENANT=]PATH (files or directories of exports)");
     }
@@ -127,11 +119,6 @@ pub fn run(args: HuntArgs) -> Result<()> {
             }
         }
     }
-    let geoip = if args.geoip.is_empty() {
-        None
-    } else {
-        Some(rampart_geo::GeoIp::open(&args.geoip).context("cannot open the GeoIP database")?)
-    };
     let opts = DecodeOptions {
         format: args.source_format,
     };
@@ -191,6 +178,25 @@ pub fn run(args: HuntArgs) -> Result<()> {
     Ok(())
 }
 
+/// Loads the config, parses the inputs against it and opens the GeoIP databases.
+fn prepare(
+    config: Option<&Path>,
+    inputs: &[String],
+    geoip: &[PathBuf],
+) -> Result<(Option<Config>, Vec<Input>, Option<rampart_geo::GeoIp>)> {
+    let config = config.map(Config::load).transpose()?;
+    let inputs = inputs
+        .iter()
+        .map(|a| Input::parse(a, config.as_ref()))
+        .collect::<Result<Vec<_>>>()?;
+    let geoip = if geoip.is_empty() {
+        None
+    } else {
+        Some(rampart_geo::GeoIp::open(geoip).context("cannot open the GeoIP database")?)
+    };
+    Ok((config, inputs, geoip))
+}
+
 /// What `normalize` was asked to do.
 pub struct NormalizeArgs {
     pub inputs: Vec<String>,
@@ -203,20 +209,7 @@ pub struct NormalizeArgs {
 
 /// Decodes, assigns tenants and enriches, then prints each sign-in on its own line.
 pub fn normalize(args: NormalizeArgs) -> Result<()> {
-    let config = match &args.config {
-        Some(path) => Some(Config::load(path)?),
-        None => None,
-    };
-    let inputs = args
-        .inputs
-        .iter()
-        .map(|a| Input::parse(a, config.as_ref()))
-        .collect::<Result<Vec<_>>>()?;
-    let geoip = if args.geoip.is_empty() {
-        None
-    } else {
-        Some(rampart_geo::GeoIp::open(&args.geoip).context("cannot open the GeoIP database")?)
-    };
+    let (config, inputs, geoip) = prepare(args.config.as_deref(), &args.inputs, &args.geoip)?;
     let opts = DecodeOptions {
         format: args.source_format,
     };
