@@ -193,6 +193,12 @@ impl<'a> Hunt<'a> {
         if s.network.provider_trusted {
             return Some("trusted_network");
         }
+        if rampart_geo::network::classify(s.asn, s.network.isp.as_deref())
+            == rampart_geo::network::NetworkClass::Satellite
+        {
+            // In-flight Wi-Fi egresses at a ground station, not where the plane is.
+            return Some("in_flight_network");
+        }
         if let Some(ip) = s.ip {
             if self.cfg.trusted(tenant, ip) {
                 return Some("trusted_network");

@@ -592,3 +592,16 @@ fn a_new_place_from_a_hosting_network_is_high_even_in_a_familiar_country() {
     assert_eq!(u2.len(), 1);
     assert_eq!(u2[0].severity, Severity::Low);
 }
+
+#[test]
+fn in_flight_wifi_is_not_a_place() {
+    let mut s = baseline("acme", "oz@acme.example", 3);
+    s.push(signin("acme", "oz@acme.example", 0, "203.0.113.10", NYC).done());
+    // Over the Atlantic, on the plane's satellite link that geolocates to its ground station.
+    let mut sky = signin("acme", "oz@acme.example", 90, "100.64.7.7", DAL).done();
+    sky.asn = Some(22351);
+    s.push(sky);
+    let out = hunt(&s, &DetectConfig::default(), &IndicatorSet::new());
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    assert_eq!(out.stats.not_endpoint.get("in_flight_network"), Some(&1));
+}

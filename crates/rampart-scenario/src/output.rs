@@ -189,6 +189,13 @@ pub fn config(world: &World) -> String {
             "# identity provider: {idp}; export format: {}\n",
             t.format.as_str()
         ));
+        if !t.format.is_okta() {
+            // Entra records carry their tenant id: records are assigned by it.
+            s.push_str(&format!(
+                "provider_ids = [{}]\n",
+                toml_str(&t.tenant_id.to_string())
+            ));
+        }
     }
     s
 }
