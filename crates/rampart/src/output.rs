@@ -70,9 +70,9 @@ pub fn write(
                         ReasonEffect::Lowered => "-",
                         ReasonEffect::Noted => "·",
                     };
-                    why.push_str(&format!("\n {mark} {}", r.text));
+                    why.push_str(&format!("\n{mark} {}", r.text));
                 }
-                why.push_str(&format!("\n   events: {}", f.event_ids.join(", ")));
+                why.push_str(&format!("\nevents: {}", f.event_ids.join(", ")));
                 let mut sev = Cell::new(f.severity);
                 if color {
                     sev = sev.fg(severity_color(f.severity));
