@@ -154,9 +154,25 @@ pub(crate) fn decode(bytes: &[u8], ctx: &mut Ctx<'_, '_>) {
     decode_plain(bytes, ctx);
 }
 
+/// The most one gzip input may expand to: beyond it the input is rejected rather
+/// than allowed to exhaust memory (a "gzip bomb" expands a thousandfold).
+pub(crate) const MAX_GUNZIPPED_BYTES: u64 = 4 << 30;
+
 pub(crate) fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
-    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
+    gunzip_capped(bytes, MAX_GUNZIPPED_BYTES)
+}
+
+pub(crate) fn gunzip_capped(bytes: &[u8], cap: u64) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(1 << 30));
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > cap {
+        return Err(std::io::Error::other(format!(
+            "it expands to more than {} MiB; split the export into smaller files",
+            cap >> 20
+        )));
+    }
     Ok(out)
 }
 
@@ -497,5 +513,24 @@ fn audit_csv(body: &[u8], ctx: &mut Ctx<'_, '_>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod gzip_tests {
+    use std::io::Write;
+
+    #[test]
+    fn expansion_is_capped() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![b'{'; 1 << 20]).unwrap();
+        let small = enc.finish().unwrap();
+        assert!(small.len() < 10_000);
+        let err = super::gunzip_capped(&small, 1 << 16).unwrap_err();
+        assert!(err.to_string().contains("expands to more than"), "{err}");
+        assert_eq!(
+            super::gunzip_capped(&small, 1 << 21).unwrap().len(),
+            1 << 20
+        );
     }
 }

@@ -188,23 +188,17 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
 }
 
 /// Reads one file (gzip-compressed or not, whatever its name) and decodes its records
-/// into `sink`. Fails only when the file cannot be read.
+/// into `sink`. Fails only when the file cannot be read; a file whose content cannot be
+/// decoded (a broken gzip stream included) is a `Rejected` with index 0.
 pub fn read_file(
     path: &Path,
     opts: &DecodeOptions,
     sink: &mut dyn FnMut(Decoded),
 ) -> Result<(), SourceError> {
     let bytes = std::fs::read(path).map_err(|source| io_error(path, source))?;
-    let origin = path.display().to_string();
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let plain = container::gunzip(&bytes).map_err(|source| SourceError::Gzip {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        decode_bytes(&plain, &origin, opts, sink);
-    } else {
-        decode_bytes(&bytes, &origin, opts, sink);
-    }
+    // A broken or oversized gzip stream is bad input, not an I/O failure: it is
+    // rejected with its reason and the other files go on.
+    decode_bytes(&bytes, &path.display().to_string(), opts, sink);
     Ok(())
 }
 

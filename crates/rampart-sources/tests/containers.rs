@@ -262,13 +262,23 @@ fn bad_gzip_stream() {
     assert_eq!(out.rejected[0].at.index, 0);
     assert!(reasons(&out)[0].starts_with("not a valid gzip stream"));
 
+    // From a file: the file is rejected (named, with the reason), not the whole run.
     let dir = TempDir::new("badgz");
     let path = dir.write("x.log.gz", &broken);
-    let err = read_file(&path, &DecodeOptions::default(), &mut |_| {});
-    let Err(e @ SourceError::Gzip { .. }) = err else {
-        panic!("{err:?}");
-    };
-    assert!(e.to_string().contains("x.log.gz"), "{e}");
+    let mut rejected = Vec::new();
+    read_file(&path, &DecodeOptions::default(), &mut |d| {
+        if let Decoded::Rejected(r) = d {
+            rejected.push(r);
+        }
+    })
+    .expect("a broken gzip file is bad input, not an I/O error");
+    assert_eq!(rejected.len(), 1);
+    assert!(rejected[0].at.file.ends_with("x.log.gz"), "{}", rejected[0]);
+    assert!(
+        rejected[0].reason.starts_with("not a valid gzip stream"),
+        "{}",
+        rejected[0]
+    );
 }
 
 #[test]
