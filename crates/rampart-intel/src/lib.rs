@@ -1,0 +1,18 @@
+//! Indicators of compromise for Rampart: the model (observables, verdicts, confidence,
+//! provenance, TLP 2.0 sharing, sightings and MISP/OpenCTI-style decay), normalization
+//! (refanging, canonical forms, type inference), one matcher for every observable kind,
+//! importers for CSV, plain lists, STIX 2.1 bundles and MISP events, and MISP warninglists
+//! that keep well-known benign values from becoming malicious indicators.
+//!
+//! Among Rampart crates it depends only on `rampart-model`. It does no network I/O and no
+//! storage: callers hand it bytes and directories, and keep indicators where they like.
+//! Report analysis (extracting indicators from prose) is not here.
+
+pub mod model;
+pub mod normalize;
+
+pub use model::{
+    Confidence, DecayModel, DecayPolicy, Indicator, Observable, ObservableKind, Provenance, Tag,
+    TagKind, Tlp, Verdict, VisibleProvenance,
+};
+pub use normalize::{ValueError, parse, parse_inferred, refang};
