@@ -8,9 +8,11 @@
 //! storage: callers hand it bytes and directories, and keep indicators where they like.
 //! Report analysis (extracting indicators from prose) is not here.
 
+pub mod matcher;
 pub mod model;
 pub mod normalize;
 
+pub use matcher::{IndicatorId, IndicatorSet, Match, MatchHow};
 pub use model::{
     Confidence, DecayModel, DecayPolicy, Indicator, Observable, ObservableKind, Provenance, Tag,
     TagKind, Tlp, Verdict, VisibleProvenance,

@@ -153,7 +153,8 @@ pub fn parse(kind: ObservableKind, value: &str) -> Result<Observable, ValueError
                 value: value.to_owned(),
             })?;
             let (found, want_v4) = match ip {
-                IpAddr::V4(_) => ("IPv4", kind == ObservableKind::Ipv4),
+                // IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is accepted as either and stored as IPv4.
+                IpAddr::V4(_) => ("IPv4", kind == ObservableKind::Ipv4 || v.contains(':')),
                 IpAddr::V6(_) => ("IPv6", kind == ObservableKind::Ipv6),
             };
             if want_v4 {

@@ -1,0 +1,583 @@
+//! One matcher for every observable kind: exact IPs in a hash map, networks in prefix
+//! tries (most specific first), domains with their subdomains (parent labels walked through
+//! a hash map), and exact URLs, emails, hashes, user agents and AS numbers. A URL's host and
+//! an email's domain are also matched against IP and domain indicators.
+//!
+//! Lookups return every matching *live* indicator (see [`Indicator::is_live`]); expired ones
+//! stay in the set and are still listed by [`IndicatorSet::iter`].
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use jiff::Timestamp;
+use prefix_trie::PrefixMap;
+use rampart_model::TenantId;
+
+use crate::model::{DecayPolicy, Indicator, Observable};
+use crate::normalize;
+
+/// The position of an indicator in its [`IndicatorSet`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IndicatorId(u32);
+
+impl IndicatorId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// How an observable matched an indicator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MatchHow {
+    /// The same value.
+    Exact,
+    /// The IP or network lies inside the indicator's network of this prefix length.
+    Network { prefix_len: u8 },
+    /// The domain is a subdomain of the indicator's domain.
+    Subdomain,
+    /// The URL's host or the email's domain matched (exactly, by network, or as a subdomain).
+    Host,
+}
+
+/// One indicator that matched.
+#[derive(Clone, Copy, Debug)]
+pub struct Match<'a> {
+    pub id: IndicatorId,
+    pub indicator: &'a Indicator,
+    pub how: MatchHow,
+}
+
+type Ids = Vec<u32>;
+
+/// A set of indicators with fast lookup for every observable kind.
+#[derive(Default)]
+pub struct IndicatorSet {
+    all: Vec<Indicator>,
+    policy: DecayPolicy,
+    ips: HashMap<IpAddr, Ids>,
+    v4: PrefixMap<Ipv4Net, Ids>,
+    v6: PrefixMap<Ipv6Net, Ids>,
+    domains: HashMap<Box<str>, Ids>,
+    urls: HashMap<Box<str>, Ids>,
+    emails: HashMap<Box<str>, Ids>,
+    hashes: HashMap<Box<str>, Ids>,
+    user_agents: HashMap<Box<str>, Ids>,
+    asns: HashMap<u32, Ids>,
+}
+
+impl std::fmt::Debug for IndicatorSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndicatorSet")
+            .field("indicators", &self.all.len())
+            .field("ips", &self.ips.len())
+            .field("domains", &self.domains.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IndicatorSet {
+    /// An empty set with OpenCTI's default decay rules.
+    pub fn new() -> IndicatorSet {
+        IndicatorSet::default()
+    }
+
+    /// An empty set with the given decay rules.
+    pub fn with_policy(policy: DecayPolicy) -> IndicatorSet {
+        IndicatorSet {
+            policy,
+            ..IndicatorSet::default()
+        }
+    }
+
+    pub fn policy(&self) -> &DecayPolicy {
+        &self.policy
+    }
+
+    /// Adds one indicator and returns its id (`None` if the set already holds 2³² indicators).
+    pub fn insert(&mut self, indicator: Indicator) -> Option<IndicatorId> {
+        let Ok(id) = u32::try_from(self.all.len()) else {
+            tracing::warn!("indicator set is full; {} not added", indicator.observable);
+            return None;
+        };
+        match &indicator.observable {
+            Observable::Ip(ip) => self.ips.entry(*ip).or_default().push(id),
+            Observable::Cidr(IpNet::V4(net)) => push_trie(&mut self.v4, *net, id),
+            Observable::Cidr(IpNet::V6(net)) => push_trie(&mut self.v6, *net, id),
+            Observable::Domain(d) => push_str(&mut self.domains, d, id),
+            Observable::Url(u) => push_str(&mut self.urls, u, id),
+            Observable::Email(e) => push_str(&mut self.emails, e, id),
+            Observable::Md5(h) | Observable::Sha1(h) | Observable::Sha256(h) => {
+                push_str(&mut self.hashes, h, id)
+            }
+            Observable::UserAgent(ua) => push_str(&mut self.user_agents, ua, id),
+            Observable::Asn(n) => self.asns.entry(*n).or_default().push(id),
+        }
+        self.all.push(indicator);
+        Some(IndicatorId(id))
+    }
+
+    /// Adds an indicator, or merges it into one with the same value and the same provenance:
+    /// sightings add up, first/last seen widen, the higher confidence, the later validity,
+    /// the stricter TLP and the union of tags are kept.
+    pub fn upsert(&mut self, indicator: Indicator) -> Option<IndicatorId> {
+        let existing = self
+            .exact_ids(&indicator.observable)
+            .iter()
+            .copied()
+            .find(|&i| {
+                self.all
+                    .get(i as usize)
+                    .is_some_and(|old| old.provenance == indicator.provenance)
+            });
+        let Some(i) = existing else {
+            return self.insert(indicator);
+        };
+        let old = self.all.get_mut(i as usize)?;
+        old.sightings = old.sightings.saturating_add(indicator.sightings);
+        old.first_seen = old.first_seen.min(indicator.first_seen);
+        old.last_seen = old.last_seen.max(indicator.last_seen);
+        old.confidence = old.confidence.max(indicator.confidence);
+        old.tlp = old.tlp.max(indicator.tlp);
+        old.valid_until = match (old.valid_until, indicator.valid_until) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+        for tag in indicator.tags {
+            if !old.tags.contains(&tag) {
+                old.tags.push(tag);
+            }
+        }
+        if old.description.is_none() {
+            old.description = indicator.description;
+        }
+        Some(IndicatorId(i))
+    }
+
+    /// The indicators recorded for exactly this value (live or not).
+    fn exact_ids(&self, observable: &Observable) -> &[u32] {
+        let ids = match observable {
+            Observable::Ip(ip) => self.ips.get(ip),
+            Observable::Cidr(IpNet::V4(n)) => self.v4.get(n),
+            Observable::Cidr(IpNet::V6(n)) => self.v6.get(n),
+            Observable::Domain(d) => self.domains.get(d.as_str()),
+            Observable::Url(u) => self.urls.get(u.as_str()),
+            Observable::Email(e) => self.emails.get(e.as_str()),
+            Observable::Md5(h) | Observable::Sha1(h) | Observable::Sha256(h) => {
+                self.hashes.get(h.as_str())
+            }
+            Observable::UserAgent(ua) => self.user_agents.get(ua.as_str()),
+            Observable::Asn(n) => self.asns.get(n),
+        };
+        ids.map_or(&[], Vec::as_slice)
+    }
+
+    pub fn get(&self, id: IndicatorId) -> Option<&Indicator> {
+        self.all.get(id.index())
+    }
+
+    pub fn get_mut(&mut self, id: IndicatorId) -> Option<&mut Indicator> {
+        self.all.get_mut(id.index())
+    }
+
+    pub fn len(&self) -> usize {
+        self.all.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+
+    /// Every indicator, live or expired, in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = &Indicator> {
+        self.all.iter()
+    }
+
+    /// How many indicators can match a sign-in (IPs and networks).
+    pub fn ip_indicators(&self) -> usize {
+        self.all
+            .iter()
+            .filter(|i| matches!(i.observable, Observable::Ip(_) | Observable::Cidr(_)))
+            .count()
+    }
+
+    /// Every live indicator that matches `observable` at `now`: exact matches first, then
+    /// networks from the most specific, then parent domains from the closest, then (for
+    /// URLs and emails) matches of the host.
+    pub fn lookup(&self, observable: &Observable, now: Timestamp) -> Vec<Match<'_>> {
+        let mut out = Vec::new();
+        self.collect(observable, now, &mut out);
+        out
+    }
+
+    /// [`IndicatorSet::lookup`], keeping only what `viewer` may see under TLP.
+    pub fn lookup_for(
+        &self,
+        observable: &Observable,
+        now: Timestamp,
+        viewer: &TenantId,
+    ) -> Vec<Match<'_>> {
+        let mut out = self.lookup(observable, now);
+        out.retain(|m| m.indicator.shareable_with(viewer));
+        out
+    }
+
+    /// Refangs, normalizes and infers the type of `value`, then looks it up.
+    pub fn lookup_value(
+        &self,
+        value: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Match<'_>>, normalize::ValueError> {
+        let observable = normalize::parse_inferred(value)?;
+        Ok(self.lookup(&observable, now))
+    }
+
+    /// The best live indicator for an IP at `now`: an exact IP first, else the most specific
+    /// network. (The API of `rampart-detect`'s matcher, with a time.)
+    pub fn match_ip_at(&self, ip: IpAddr, now: Timestamp) -> Option<&Indicator> {
+        let mut out = Vec::new();
+        self.collect_ip(ip, now, MatchHow::Exact, &mut out);
+        out.first().map(|m| m.indicator)
+    }
+
+    /// [`IndicatorSet::match_ip_at`] now.
+    pub fn match_ip(&self, ip: IpAddr) -> Option<&Indicator> {
+        self.match_ip_at(ip, Timestamp::now())
+    }
+
+    fn push_live<'a>(
+        &'a self,
+        ids: &[u32],
+        how: MatchHow,
+        now: Timestamp,
+        out: &mut Vec<Match<'a>>,
+    ) {
+        for &i in ids {
+            if let Some(ind) = self.all.get(i as usize)
+                && ind.is_live(self.policy.model(ind.observable.kind()), now)
+            {
+                out.push(Match {
+                    id: IndicatorId(i),
+                    indicator: ind,
+                    how,
+                });
+            }
+        }
+    }
+
+    fn collect<'a>(&'a self, observable: &Observable, now: Timestamp, out: &mut Vec<Match<'a>>) {
+        match observable {
+            Observable::Ip(ip) => self.collect_ip(*ip, now, MatchHow::Exact, out),
+            Observable::Cidr(net) => self.collect_net(*net, now, false, out),
+            Observable::Domain(d) => self.collect_domain(d, now, false, out),
+            Observable::Url(u) => {
+                self.push_live(self.exact_ids(observable), MatchHow::Exact, now, out);
+                if let Some(host) = normalize::url_host(u) {
+                    match host.parse::<IpAddr>() {
+                        Ok(ip) => self.collect_ip(ip, now, MatchHow::Host, out),
+                        Err(_) => self.collect_domain(host, now, true, out),
+                    }
+                }
+            }
+            Observable::Email(e) => {
+                self.push_live(self.exact_ids(observable), MatchHow::Exact, now, out);
+                if let Some((_, domain)) = e.rsplit_once('@') {
+                    self.collect_domain(domain, now, true, out);
+                }
+            }
+            _ => self.push_live(self.exact_ids(observable), MatchHow::Exact, now, out),
+        }
+    }
+
+    fn collect_ip<'a>(
+        &'a self,
+        ip: IpAddr,
+        now: Timestamp,
+        how: MatchHow,
+        out: &mut Vec<Match<'a>>,
+    ) {
+        let ip = ip.to_canonical();
+        if let Some(ids) = self.ips.get(&ip) {
+            self.push_live(ids, how, now, out);
+        }
+        self.collect_net(IpNet::from(ip), now, how == MatchHow::Host, out);
+    }
+
+    /// Networks covering `net`, most specific first.
+    fn collect_net<'a>(&'a self, net: IpNet, now: Timestamp, host: bool, out: &mut Vec<Match<'a>>) {
+        let covering: Vec<(u8, &Ids)> = match net {
+            IpNet::V4(n) => self
+                .v4
+                .cover(&n)
+                .map(|(p, ids)| (p.prefix_len(), ids))
+                .collect(),
+            IpNet::V6(n) => self
+                .v6
+                .cover(&n)
+                .map(|(p, ids)| (p.prefix_len(), ids))
+                .collect(),
+        };
+        for (prefix_len, ids) in covering.into_iter().rev() {
+            let how = if host {
+                MatchHow::Host
+            } else if prefix_len == net.prefix_len() {
+                MatchHow::Exact
+            } else {
+                MatchHow::Network { prefix_len }
+            };
+            self.push_live(ids, how, now, out);
+        }
+    }
+
+    /// The domain itself, then each parent down to two labels.
+    fn collect_domain<'a>(
+        &'a self,
+        domain: &str,
+        now: Timestamp,
+        host: bool,
+        out: &mut Vec<Match<'a>>,
+    ) {
+        let mut d = domain;
+        let mut first = true;
+        loop {
+            if let Some(ids) = self.domains.get(d) {
+                let how = match (host, first) {
+                    (true, _) => MatchHow::Host,
+                    (false, true) => MatchHow::Exact,
+                    (false, false) => MatchHow::Subdomain,
+                };
+                self.push_live(ids, how, now, out);
+            }
+            first = false;
+            match d.split_once('.') {
+                Some((_, parent)) if parent.contains('.') => d = parent,
+                _ => break,
+            }
+        }
+    }
+}
+
+fn push_trie<P: prefix_trie::Prefix>(trie: &mut PrefixMap<P, Ids>, net: P, id: u32) {
+    match trie.get_mut(&net) {
+        Some(ids) => ids.push(id),
+        None => {
+            trie.insert(net, vec![id]);
+        }
+    }
+}
+
+fn push_str(map: &mut HashMap<Box<str>, Ids>, key: &str, id: u32) {
+    match map.get_mut(key) {
+        Some(ids) => ids.push(id),
+        None => {
+            map.insert(key.into(), vec![id]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ObservableKind, Provenance, Tlp};
+    use crate::normalize::parse;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn feed() -> Provenance {
+        Provenance::Feed {
+            name: "test".into(),
+            location: None,
+        }
+    }
+
+    fn ind(kind: ObservableKind, value: &str, desc: &str) -> Indicator {
+        let mut i = Indicator::new(
+            parse(kind, value).unwrap(),
+            feed(),
+            ts("2026-11-01T00:00:00Z"),
+        );
+        i.description = Some(desc.into());
+        i.confidence = crate::Confidence::MAX;
+        i
+    }
+
+    fn descs(set: &IndicatorSet, kind: ObservableKind, value: &str) -> Vec<(String, MatchHow)> {
+        let obs = parse(kind, value).unwrap();
+        set.lookup(&obs, ts("2026-11-02T00:00:00Z"))
+            .into_iter()
+            .map(|m| (m.indicator.description.clone().unwrap_or_default(), m.how))
+            .collect()
+    }
+
+    fn sample() -> IndicatorSet {
+        use ObservableKind::*;
+        let mut set = IndicatorSet::new();
+        for (k, v, d) in [
+            (Ipv4, "45.155.205.12", "ip"),
+            (Cidr, "10.0.0.0/8", "wide"),
+            (Cidr, "10.1.0.0/16", "narrow"),
+            (Ipv6, "2a09:bac5:114:105::1a:9b", "ip6"),
+            (Cidr, "2a09:bac5::/32", "net6"),
+            (Domain, "evil.example", "dom"),
+            (Domain, "cdn.evil.example", "subdom"),
+            (Url, "https://secure-docs.example/Login", "url"),
+            (Email, "share@secure-docs.example", "email"),
+            (Md5, "0123456789abcdef0123456789abcdef", "md5"),
+            (
+                Sha256,
+                "aa00000000000000000000000000000000000000000000000000000000000000",
+                "sha256",
+            ),
+            (UserAgent, "EvilKit/1.0", "ua"),
+            (Asn, "AS64500", "asn"),
+        ] {
+            set.insert(ind(k, v, d));
+        }
+        set
+    }
+
+    #[test]
+    fn every_kind_matches_and_networks_are_most_specific_first() {
+        use MatchHow::*;
+        use ObservableKind::*;
+        let set = sample();
+        let s = |v: &[(&str, MatchHow)]| {
+            v.iter()
+                .map(|(d, h)| (d.to_string(), *h))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(descs(&set, Ipv4, "45.155.205[.]12"), s(&[("ip", Exact)]));
+        assert_eq!(
+            descs(&set, Ipv4, "10.1.2.3"),
+            s(&[
+                ("narrow", Network { prefix_len: 16 }),
+                ("wide", Network { prefix_len: 8 })
+            ])
+        );
+        assert_eq!(
+            set.match_ip_at("10.1.2.3".parse().unwrap(), ts("2026-11-02T00:00:00Z"))
+                .and_then(|i| i.description.as_deref()),
+            Some("narrow")
+        );
+        assert_eq!(
+            descs(&set, Ipv6, "2a09:bac5:114:105:0:0:1a:9b"),
+            s(&[("ip6", Exact), ("net6", Network { prefix_len: 32 })])
+        );
+        assert_eq!(
+            descs(&set, Cidr, "10.1.0.0/16"),
+            s(&[("narrow", Exact), ("wide", Network { prefix_len: 8 })])
+        );
+        assert_eq!(
+            descs(&set, Domain, "a.cdn.evil.example"),
+            s(&[("subdom", Subdomain), ("dom", Subdomain)])
+        );
+        assert_eq!(descs(&set, Domain, "evil.example"), s(&[("dom", Exact)]));
+        assert!(descs(&set, Domain, "notevil.example").is_empty());
+        assert!(descs(&set, Domain, "example.com").is_empty());
+        assert_eq!(
+            descs(&set, Url, "hxxps://Secure-Docs[.]example/Login"),
+            s(&[("url", Exact)])
+        );
+        assert_eq!(
+            descs(&set, Url, "http://x.evil.example/a"),
+            s(&[("dom", Host)])
+        );
+        assert_eq!(
+            descs(&set, Url, "http://10.1.9.9/a"),
+            s(&[("narrow", Host), ("wide", Host)])
+        );
+        assert_eq!(
+            descs(&set, Email, "bob@cdn.evil.example"),
+            s(&[("subdom", Host), ("dom", Host)])
+        );
+        assert_eq!(
+            descs(&set, Email, "SHARE@secure-docs.example"),
+            s(&[("email", Exact)])
+        );
+        assert_eq!(
+            descs(&set, Md5, "0123456789ABCDEF0123456789ABCDEF"),
+            s(&[("md5", Exact)])
+        );
+        assert_eq!(
+            descs(
+                &set,
+                Sha256,
+                "AA00000000000000000000000000000000000000000000000000000000000000"
+            ),
+            s(&[("sha256", Exact)])
+        );
+        assert_eq!(descs(&set, UserAgent, "EvilKit/1.0"), s(&[("ua", Exact)]));
+        assert_eq!(descs(&set, Asn, "64500"), s(&[("asn", Exact)]));
+        assert!(descs(&set, Ipv4, "8.8.8.8").is_empty());
+        // IPv4-mapped IPv6 finds the IPv4 indicator
+        assert_eq!(
+            descs(&set, Ipv6, "::ffff:45.155.205.12"),
+            s(&[("ip", Exact)])
+        );
+        let hits = set
+            .lookup_value("evil[.]example", ts("2026-11-02T00:00:00Z"))
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+    }
+
+    #[test]
+    fn expired_indicators_stop_matching_but_stay() {
+        let mut set = IndicatorSet::new();
+        let mut i = ind(ObservableKind::Ipv4, "203.0.113.5", "old");
+        i.valid_until = Some(ts("2026-11-10T00:00:00Z"));
+        set.insert(i);
+        set.insert(ind(ObservableKind::Domain, "gone.example", "decayed"));
+        let ip = parse(ObservableKind::Ipv4, "203.0.113.5").unwrap();
+        assert_eq!(set.lookup(&ip, ts("2026-11-09T00:00:00Z")).len(), 1);
+        assert!(set.lookup(&ip, ts("2026-11-10T00:00:00Z")).is_empty());
+        let dom = parse(ObservableKind::Domain, "gone.example").unwrap();
+        // domains: lifetime 300 d, revoked at 20 → live at 150 days (28.1), dead at 290 (1.6)
+        assert_eq!(set.lookup(&dom, ts("2027-03-31T00:00:00Z")).len(), 1);
+        assert!(set.lookup(&dom, ts("2027-08-18T00:00:00Z")).is_empty());
+        assert_eq!(set.len(), 2);
+    }
+
+    #[test]
+    fn tlp_filters_what_a_tenant_sees() {
+        let acme = TenantId::new("acme").unwrap();
+        let globex = TenantId::new("globex").unwrap();
+        let mut set = IndicatorSet::new();
+        let mut i = ind(ObservableKind::Ipv4, "198.51.100.1", "red at acme");
+        i.provenance = Provenance::Alert {
+            tenant: acme.clone(),
+            alert_id: "A1".into(),
+        };
+        i.tlp = Tlp::Red;
+        set.insert(i);
+        let mut j = ind(ObservableKind::Ipv4, "198.51.100.1", "amber feed");
+        j.tlp = Tlp::Amber;
+        set.insert(j);
+        let obs = parse(ObservableKind::Ipv4, "198.51.100.1").unwrap();
+        let now = ts("2026-11-02T00:00:00Z");
+        assert_eq!(set.lookup_for(&obs, now, &acme).len(), 2);
+        assert_eq!(set.lookup_for(&obs, now, &globex).len(), 1);
+    }
+
+    #[test]
+    fn upsert_merges_same_value_and_source() {
+        let mut set = IndicatorSet::new();
+        let a = set.upsert(ind(ObservableKind::Domain, "evil.example", "x"));
+        let mut again = ind(ObservableKind::Domain, "evil.example", "y");
+        again.last_seen = ts("2026-11-05T00:00:00Z");
+        again.tlp = Tlp::Red;
+        let b = set.upsert(again);
+        assert_eq!(a, b);
+        assert_eq!(set.len(), 1);
+        let i = set.get(a.unwrap()).unwrap();
+        assert_eq!(i.sightings, 2);
+        assert_eq!(i.last_seen, ts("2026-11-05T00:00:00Z"));
+        assert_eq!(i.tlp, Tlp::Red);
+        let mut other = ind(ObservableKind::Domain, "evil.example", "z");
+        other.provenance = Provenance::Report { name: "r".into() };
+        set.upsert(other);
+        assert_eq!(set.len(), 2);
+    }
+}
