@@ -1,0 +1,214 @@
+//! What the engine needs from an event: field lookup by dotted path, and a walk over every
+//! string for keyword (field-less) search.
+
+use std::borrow::Cow;
+
+/// One value found in an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue<'a> {
+    /// An explicit null.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number (also unsigned integers above `i64::MAX`).
+    Float(f64),
+    /// A string.
+    Str(Cow<'a, str>),
+    /// A list: a leaf matches when any member matches.
+    List(Vec<FieldValue<'a>>),
+    /// A nested object: never equal to a scalar, but present for `exists`.
+    Object,
+}
+
+impl FieldValue<'_> {
+    /// The canonical string form used when a string pattern meets a non-string value.
+    pub(crate) fn as_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            FieldValue::Str(s) => Some(Cow::Borrowed(s.as_ref())),
+            FieldValue::Int(i) => Some(Cow::Owned(i.to_string())),
+            FieldValue::Float(f) => Some(Cow::Owned(format_float(*f))),
+            FieldValue::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+            FieldValue::Null | FieldValue::List(_) | FieldValue::Object => None,
+        }
+    }
+
+    /// The numeric value: numbers, and strings that parse as numbers.
+    pub(crate) fn as_number(&self) -> Option<f64> {
+        match self {
+            FieldValue::Int(i) => Some(*i as f64),
+            FieldValue::Float(f) => Some(*f),
+            FieldValue::Str(s) => parse_number(s),
+            _ => None,
+        }
+    }
+}
+
+/// Parses a decimal number as written in logs (`"50126"`, `" 3.5 "`); nothing else.
+pub(crate) fn parse_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+pub(crate) fn format_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// An event the engine can evaluate rules on.
+///
+/// Implementations must be total: any path, however odd, returns `None` or a value.
+pub trait Event {
+    /// The value at `path`: a literal key first, then the dotted path through nested
+    /// objects (fanning out over lists). `None` when absent.
+    fn field(&self, path: &str) -> Option<FieldValue<'_>>;
+
+    /// Calls `f` on every string (and number, as text) in the event until it returns `true`;
+    /// returns whether it did. Used by keyword searches.
+    fn any_text(&self, f: &mut dyn FnMut(&str) -> bool) -> bool;
+}
+
+impl Event for serde_json::Value {
+    fn field(&self, path: &str) -> Option<FieldValue<'_>> {
+        lookup(self, path)
+    }
+
+    fn any_text(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        walk_text(self, f, 0)
+    }
+}
+
+const MAX_DEPTH: usize = 64;
+
+fn walk_text(v: &serde_json::Value, f: &mut dyn FnMut(&str) -> bool, depth: usize) -> bool {
+    use serde_json::Value;
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    match v {
+        Value::String(s) => f(s),
+        Value::Number(n) => f(&n.to_string()),
+        Value::Array(a) => a.iter().any(|x| walk_text(x, f, depth + 1)),
+        Value::Object(o) => o.values().any(|x| walk_text(x, f, depth + 1)),
+        Value::Bool(_) | Value::Null => false,
+    }
+}
+
+fn convert(v: &serde_json::Value, depth: usize) -> FieldValue<'_> {
+    use serde_json::Value;
+    match v {
+        Value::Null => FieldValue::Null,
+        Value::Bool(b) => FieldValue::Bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => FieldValue::Int(i),
+            None => FieldValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => FieldValue::Str(Cow::Borrowed(s)),
+        Value::Array(a) if depth < MAX_DEPTH => {
+            FieldValue::List(a.iter().map(|x| convert(x, depth + 1)).collect())
+        }
+        Value::Array(_) => FieldValue::List(Vec::new()),
+        Value::Object(_) => FieldValue::Object,
+    }
+}
+
+/// Finds a key in an object: exact first, then ASCII case-insensitively.
+fn get_key<'a>(
+    o: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
+    o.get(key).or_else(|| {
+        o.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+fn lookup<'a>(root: &'a serde_json::Value, path: &str) -> Option<FieldValue<'a>> {
+    let obj = root.as_object()?;
+    if let Some(v) = get_key(obj, path) {
+        return Some(convert(v, 0));
+    }
+    if !path.contains('.') {
+        return None;
+    }
+    let mut found = Vec::new();
+    descend(root, path, &mut found, 0);
+    match found.len() {
+        0 => None,
+        1 => found.pop(),
+        _ => Some(FieldValue::List(found)),
+    }
+}
+
+/// Follows `path` from `v`, trying the longest literal key prefix first so that keys that
+/// themselves contain dots are found; lists fan out.
+fn descend<'a>(v: &'a serde_json::Value, path: &str, out: &mut Vec<FieldValue<'a>>, depth: usize) {
+    use serde_json::Value;
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match v {
+        Value::Array(a) => {
+            for x in a {
+                descend(x, path, out, depth + 1);
+            }
+        }
+        Value::Object(o) => {
+            if let Some(x) = get_key(o, path) {
+                out.push(convert(x, depth));
+                return;
+            }
+            for (i, _) in path.match_indices('.') {
+                let (head, rest) = (&path[..i], &path[i + 1..]);
+                if let Some(x) = get_key(o, head) {
+                    descend(x, rest, out, depth + 1);
+                    return;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dotted_paths_and_literal_keys() {
+        let e = json!({"a": {"b": {"c": 1}}, "x.y": "lit", "l": [{"k": "v1"}, {"k": "v2"}]});
+        assert_eq!(e.field("a.b.c"), Some(FieldValue::Int(1)));
+        assert_eq!(e.field("x.y"), Some(FieldValue::Str("lit".into())));
+        assert_eq!(
+            e.field("l.k"),
+            Some(FieldValue::List(vec![
+                FieldValue::Str("v1".into()),
+                FieldValue::Str("v2".into())
+            ]))
+        );
+        assert_eq!(e.field("a.missing"), None);
+        assert_eq!(e.field(""), None);
+        assert_eq!(e.field("..."), None);
+        assert_eq!(json!([1, 2]).field("a"), None);
+    }
+
+    #[test]
+    fn numbers_parse_from_strings() {
+        assert_eq!(parse_number("50126"), Some(50126.0));
+        assert_eq!(parse_number("0x10"), None);
+        assert_eq!(parse_number("inf"), None);
+    }
+}

@@ -1,0 +1,29 @@
+//! `rampart-sigma`: a standalone Sigma rule engine. It parses Sigma rules (spec v2.1) from
+//! YAML, compiles their detections and conditions, and evaluates them on JSON-like events
+//! through the [`Event`] trait (implemented for `serde_json::Value`).
+//!
+//! Architecture invariant: this crate must not depend on any Rampart crate. It knows nothing
+//! of tenants, sources or Rampart's event model: it takes rules and JSON-like events, and
+//! says which rules match. Field mapping from a product's shape to Sigma's names happens
+//! before an event reaches it.
+//!
+//! Layers: [`condition`] (the condition grammar → AST), `detection` (values and modifiers →
+//! matchers), `rule` (YAML documents → metadata and a compiled [`Rule`]).
+//!
+//! Matching is total: no event, however shaped, makes it panic. Loading is total too: a
+//! document that cannot be compiled becomes a [`RuleError`] with its file, line and reason,
+//! and the other documents still load.
+
+pub mod condition;
+mod detection;
+mod error;
+mod event;
+mod pattern;
+mod rule;
+
+pub use detection::Placeholders;
+pub use error::{ErrorKind, RuleError};
+pub use event::{Event, FieldValue};
+pub use rule::{
+    CompileOptions, Loaded, LogSource, Rule, RuleMeta, compile_rule, load_file, load_str,
+};

@@ -1,0 +1,622 @@
+//! Rules: YAML documents → metadata plus a compiled detection.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_yaml::{Mapping, Value as Yaml};
+
+use crate::condition::{self, Condition, Quantifier};
+use crate::detection::{self, Item, Placeholders};
+use crate::error::{ErrorKind, RuleError};
+use crate::event::Event;
+
+/// The log source a rule applies to (used for routing, not matching).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogSource {
+    /// e.g. `process_creation`.
+    pub category: Option<String>,
+    /// e.g. `windows`, `azure`.
+    pub product: Option<String>,
+    /// e.g. `signinlogs`.
+    pub service: Option<String>,
+}
+
+/// A rule's metadata. `author` must be shown wherever a match is shown (DRL 1.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuleMeta {
+    /// `id` (usually a UUID).
+    pub id: Option<String>,
+    /// `title`.
+    pub title: String,
+    /// `status`.
+    pub status: Option<String>,
+    /// `level`.
+    pub level: Option<String>,
+    /// `tags` (e.g. `attack.t1078`).
+    pub tags: Vec<String>,
+    /// `author`.
+    pub author: Option<String>,
+    /// `logsource`.
+    pub logsource: LogSource,
+    /// `falsepositives`.
+    pub falsepositives: Vec<String>,
+    /// `references`.
+    pub references: Vec<String>,
+    /// `date`.
+    pub date: Option<String>,
+}
+
+/// How rules are compiled.
+#[derive(Default)]
+#[non_exhaustive]
+pub struct CompileOptions {
+    /// Values for `expand` placeholders; a rule using an unknown one is rejected.
+    pub placeholders: Option<Box<dyn Placeholders + Send + Sync>>,
+}
+
+impl std::fmt::Debug for CompileOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompileOptions")
+            .field("placeholders", &self.placeholders.is_some())
+            .finish()
+    }
+}
+
+impl CompileOptions {
+    /// Options with these placeholder values.
+    pub fn with_placeholders(p: impl Placeholders + Send + Sync + 'static) -> Self {
+        CompileOptions {
+            placeholders: Some(Box::new(p)),
+        }
+    }
+}
+
+struct NoPlaceholders;
+impl Placeholders for NoPlaceholders {
+    fn resolve(&self, _: &str) -> Option<Vec<String>> {
+        None
+    }
+}
+
+#[derive(Debug)]
+enum Det {
+    Item(Item),
+    All(Vec<Det>),
+    Any(Vec<Det>),
+}
+
+impl Det {
+    fn matches(&self, e: &dyn Event) -> bool {
+        match self {
+            Det::Item(i) => i.matches(e),
+            Det::All(v) => v.iter().all(|d| d.matches(e)),
+            Det::Any(v) => v.iter().any(|d| d.matches(e)),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Expr {
+    Sel(usize),
+    Not(Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    AtLeast(usize, Vec<usize>),
+}
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    meta: RuleMeta,
+    file: Option<PathBuf>,
+    selections: Vec<Det>,
+    condition: Expr,
+}
+
+impl Rule {
+    /// The rule's metadata.
+    pub fn meta(&self) -> &RuleMeta {
+        &self.meta
+    }
+
+    /// The file it came from, if any.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// Whether the rule matches the event. Never panics.
+    pub fn matches(&self, event: &dyn Event) -> bool {
+        self.eval(&self.condition, event)
+    }
+
+    fn eval(&self, x: &Expr, e: &dyn Event) -> bool {
+        match x {
+            Expr::Sel(i) => self.selections.get(*i).is_some_and(|d| d.matches(e)),
+            Expr::Not(x) => !self.eval(x, e),
+            Expr::And(v) => v.iter().all(|x| self.eval(x, e)),
+            Expr::Or(v) => v.iter().any(|x| self.eval(x, e)),
+            Expr::AtLeast(k, v) => {
+                let mut n = 0;
+                for i in v {
+                    if self.selections.get(*i).is_some_and(|d| d.matches(e)) {
+                        n += 1;
+                        if n >= *k {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }
+        }
+    }
+}
+
+/// The outcome of loading one file: the rules that compiled and the documents rejected.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// Compiled rules.
+    pub rules: Vec<Rule>,
+    /// Rejected documents, each with file, line and reason.
+    pub errors: Vec<RuleError>,
+}
+
+/// Splits YAML text into documents at `---` lines; returns (first line, text).
+fn split_documents(src: &str) -> Vec<(usize, String)> {
+    let mut docs = Vec::new();
+    let mut cur = String::new();
+    let mut start = 1;
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim_end();
+        if t == "---" || t.starts_with("--- ") {
+            if !cur.trim().is_empty() {
+                docs.push((start, std::mem::take(&mut cur)));
+            }
+            cur.clear();
+            start = i + 2;
+            continue;
+        }
+        if t == "..." {
+            continue;
+        }
+        cur.push_str(line);
+        cur.push('\n');
+    }
+    if !cur.trim().is_empty() {
+        docs.push((start, cur));
+    }
+    docs
+}
+
+/// The 1-based line of the first line containing `needle` in `doc` (plus `start - 1`).
+fn find_line(doc: &str, start: usize, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    doc.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| start + i)
+}
+
+fn merge(base: &Yaml, over: &Yaml) -> Yaml {
+    match (base, over) {
+        (Yaml::Mapping(b), Yaml::Mapping(o)) => {
+            let mut out = b.clone();
+            for (k, v) in o {
+                let merged = match out.get(k) {
+                    Some(bv) => merge(bv, v),
+                    None => v.clone(),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Yaml::Mapping(out)
+        }
+        (_, o) => o.clone(),
+    }
+}
+
+/// Parses and compiles every rule in a YAML text (one or more documents).
+pub fn load_str(src: &str, file: Option<&Path>, opts: &CompileOptions) -> Loaded {
+    let mut out = Loaded::default();
+    let mut global: Option<Yaml> = None;
+    let mut previous: Option<Yaml> = None;
+    for (index, (start, text)) in split_documents(src).into_iter().enumerate() {
+        let err = |kind: ErrorKind, line: Option<usize>| RuleError {
+            file: file.map(Path::to_path_buf),
+            line,
+            document: index,
+            kind,
+        };
+        let doc: Yaml = match serde_yaml::from_str(&text) {
+            Ok(d) => d,
+            Err(e) => {
+                let line = e.location().map(|l| start + l.line().saturating_sub(1));
+                out.errors.push(err(ErrorKind::Yaml(e.to_string()), line));
+                continue;
+            }
+        };
+        if matches!(doc, Yaml::Null) {
+            continue;
+        }
+        let action = doc.get("action").and_then(Yaml::as_str).map(str::to_string);
+        let doc = match action.as_deref() {
+            Some("global") => {
+                let mut d = doc.clone();
+                if let Some(m) = d.as_mapping_mut() {
+                    m.remove("action");
+                }
+                global = Some(d);
+                continue;
+            }
+            Some("reset") => {
+                global = None;
+                continue;
+            }
+            Some("repeat") => {
+                let mut d = doc.clone();
+                if let Some(m) = d.as_mapping_mut() {
+                    m.remove("action");
+                }
+                match &previous {
+                    Some(p) => merge(p, &d),
+                    None => {
+                        out.errors.push(err(
+                            ErrorKind::Structure(
+                                "`action: repeat` with no previous document".into(),
+                            ),
+                            Some(start),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            Some(other) => {
+                out.errors.push(err(
+                    ErrorKind::Structure(format!("unknown `action: {other}`")),
+                    find_line(&text, start, "action"),
+                ));
+                continue;
+            }
+            None => match &global {
+                Some(g) => merge(g, &doc),
+                None => doc,
+            },
+        };
+        previous = Some(doc.clone());
+        match compile_doc(&doc, opts) {
+            Ok((meta, selections, condition)) => out.rules.push(Rule {
+                meta,
+                file: file.map(Path::to_path_buf),
+                selections,
+                condition,
+            }),
+            Err((kind, needle)) => {
+                let line = needle
+                    .as_deref()
+                    .and_then(|n| find_line(&text, start, n))
+                    .or(Some(start));
+                out.errors.push(err(kind, line));
+            }
+        }
+    }
+    out
+}
+
+/// Reads and loads one file.
+pub fn load_file(path: &Path, opts: &CompileOptions) -> Loaded {
+    match std::fs::read_to_string(path) {
+        Ok(s) => load_str(&s, Some(path), opts),
+        Err(e) => Loaded {
+            rules: Vec::new(),
+            errors: vec![RuleError {
+                file: Some(path.to_path_buf()),
+                line: None,
+                document: 0,
+                kind: ErrorKind::Io(e.to_string()),
+            }],
+        },
+    }
+}
+
+/// Compiles a single rule from YAML text; the first error if it is not exactly one rule.
+pub fn compile_rule(src: &str) -> Result<Rule, RuleError> {
+    let mut l = load_str(src, None, &CompileOptions::default());
+    if let Some(e) = l.errors.pop() {
+        return Err(e);
+    }
+    match (l.rules.pop(), l.rules.is_empty()) {
+        (Some(r), true) => Ok(r),
+        _ => Err(RuleError::new(ErrorKind::Structure(
+            "expected exactly one rule".into(),
+        ))),
+    }
+}
+
+type Located = (ErrorKind, Option<String>);
+
+fn s(doc: &Yaml, key: &str) -> Option<String> {
+    match doc.get(key)? {
+        Yaml::String(s) => Some(s.clone()),
+        Yaml::Number(n) => Some(n.to_string()),
+        Yaml::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn list(doc: &Yaml, key: &str) -> Vec<String> {
+    match doc.get(key) {
+        Some(Yaml::Sequence(v)) => v
+            .iter()
+            .filter_map(|x| match x {
+                Yaml::String(s) => Some(s.clone()),
+                Yaml::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect(),
+        Some(Yaml::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn structure(msg: impl Into<String>, needle: Option<&str>) -> Located {
+    (ErrorKind::Structure(msg.into()), needle.map(str::to_string))
+}
+
+fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<(RuleMeta, Vec<Det>, Expr), Located> {
+    if !doc.is_mapping() {
+        return Err(structure("a rule must be a YAML mapping", None));
+    }
+    if doc.get("correlation").is_some() {
+        return Err((
+            ErrorKind::Unsupported("correlation rules are not evaluated yet".into()),
+            Some("correlation".into()),
+        ));
+    }
+    if doc.get("filter").is_some() && doc.get("detection").is_none() {
+        return Err((
+            ErrorKind::Unsupported("filter documents are not applied yet".into()),
+            Some("filter".into()),
+        ));
+    }
+    let title = s(doc, "title").ok_or_else(|| structure("missing `title`", None))?;
+    let logsource = match doc.get("logsource") {
+        Some(Yaml::Mapping(_)) => {
+            let ls = doc.get("logsource");
+            let f = |k: &str| ls.and_then(|l| s(l, k));
+            LogSource {
+                category: f("category"),
+                product: f("product"),
+                service: f("service"),
+            }
+        }
+        _ => return Err(structure("missing `logsource` (a mapping)", Some("title"))),
+    };
+    let meta = RuleMeta {
+        id: s(doc, "id"),
+        title,
+        status: s(doc, "status"),
+        level: s(doc, "level"),
+        tags: list(doc, "tags"),
+        author: s(doc, "author"),
+        logsource,
+        falsepositives: list(doc, "falsepositives"),
+        references: list(doc, "references"),
+        date: s(doc, "date"),
+    };
+    let Some(Yaml::Mapping(det)) = doc.get("detection") else {
+        return Err(structure("missing `detection` (a mapping)", Some("title")));
+    };
+    let none = NoPlaceholders;
+    let ph: &dyn Placeholders = match &opts.placeholders {
+        Some(p) => p.as_ref(),
+        None => &none,
+    };
+    let mut names = Vec::new();
+    let mut selections = Vec::new();
+    let mut cond_src: Option<&Yaml> = None;
+    for (k, v) in det {
+        let Some(name) = k.as_str() else {
+            return Err(structure(
+                "a search identifier must be a string",
+                Some("detection"),
+            ));
+        };
+        if name == "condition" {
+            cond_src = Some(v);
+            continue;
+        }
+        if name == "timeframe" {
+            return Err((
+                ErrorKind::Unsupported("`timeframe` (v1 aggregation) is obsolete".into()),
+                Some("timeframe".into()),
+            ));
+        }
+        let d = compile_selection(name, v, ph, 0)?;
+        names.push(name.to_string());
+        selections.push(d);
+    }
+    let cond_src =
+        cond_src.ok_or_else(|| structure("missing `detection.condition`", Some("detection")))?;
+    let conds: Vec<String> = match cond_src {
+        Yaml::String(s) => vec![s.clone()],
+        Yaml::Sequence(v) => v
+            .iter()
+            .map(|c| c.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                structure(
+                    "`condition` must be a string or a list of strings",
+                    Some("condition"),
+                )
+            })?,
+        _ => return Err(structure("`condition` must be a string", Some("condition"))),
+    };
+    let index: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let mut exprs = Vec::new();
+    for c in &conds {
+        let ast = condition::parse(c)
+            .map_err(|e| (ErrorKind::Condition(e), Some("condition".to_string())))?;
+        exprs.push(resolve(&ast, &names, &index)?);
+    }
+    let condition = if exprs.len() == 1 {
+        exprs.remove(0)
+    } else {
+        Expr::Or(exprs)
+    };
+    Ok((meta, selections, condition))
+}
+
+fn glob_names(pattern: &str, names: &[String]) -> Vec<usize> {
+    let pieces: Vec<&str> = pattern.split('*').collect();
+    let hidden_ok = pattern.starts_with('_');
+    names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| hidden_ok || !n.starts_with('_'))
+        .filter(|(_, n)| simple_glob(&pieces, n))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn simple_glob(pieces: &[&str], s: &str) -> bool {
+    let (Some(first), Some(last)) = (pieces.first(), pieces.last()) else {
+        return false;
+    };
+    if pieces.len() == 1 {
+        return s == *first;
+    }
+    if !s.starts_with(first) || s.len() < first.len() + last.len() || !s.ends_with(last) {
+        return false;
+    }
+    let mut rest = &s[first.len()..s.len() - last.len()];
+    for p in &pieces[1..pieces.len() - 1] {
+        match rest.find(p) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+fn resolve(c: &Condition, names: &[String], index: &HashMap<&str, usize>) -> Result<Expr, Located> {
+    let cerr = |m: String| (ErrorKind::Condition(m), Some("condition".to_string()));
+    Ok(match c {
+        Condition::Ident(n) => Expr::Sel(
+            *index
+                .get(n.as_str())
+                .ok_or_else(|| cerr(format!("unknown search identifier `{n}`")))?,
+        ),
+        Condition::Not(x) => Expr::Not(Box::new(resolve(x, names, index)?)),
+        Condition::And(v) => Expr::And(
+            v.iter()
+                .map(|x| resolve(x, names, index))
+                .collect::<Result<_, _>>()?,
+        ),
+        Condition::Or(v) => Expr::Or(
+            v.iter()
+                .map(|x| resolve(x, names, index))
+                .collect::<Result<_, _>>()?,
+        ),
+        Condition::Of(q, pat) => {
+            let ids = match pat {
+                None => glob_names("*", names),
+                Some(p) => glob_names(p, names),
+            };
+            if ids.is_empty() {
+                return Err(cerr(format!(
+                    "`{}` matches no search identifier",
+                    pat.as_deref().unwrap_or("them")
+                )));
+            }
+            let k = match q {
+                Quantifier::All => ids.len(),
+                Quantifier::AtLeast(k) => *k,
+            };
+            Expr::AtLeast(k, ids)
+        }
+    })
+}
+
+const MAX_DEPTH: usize = 32;
+
+fn compile_selection(
+    name: &str,
+    v: &Yaml,
+    ph: &dyn Placeholders,
+    depth: usize,
+) -> Result<Det, Located> {
+    if depth > MAX_DEPTH {
+        return Err(structure(
+            format!("selection `{name}` is nested too deeply"),
+            Some(name),
+        ));
+    }
+    let at = |k: ErrorKind, needle: &str| (k, Some(needle.to_string()));
+    match v {
+        Yaml::Mapping(m) => compile_map(name, m, ph),
+        Yaml::Sequence(items) if items.iter().any(|x| x.is_mapping() || x.is_sequence()) => {
+            let mut out = Vec::new();
+            let mut keywords = Vec::new();
+            for x in items {
+                match x {
+                    Yaml::Mapping(_) | Yaml::Sequence(_) => {
+                        out.push(compile_selection(name, x, ph, depth + 1)?)
+                    }
+                    other => keywords.push(other.clone()),
+                }
+            }
+            if !keywords.is_empty() {
+                let item = detection::compile_item("", &Yaml::Sequence(keywords), ph)
+                    .map_err(|k| at(k, name))?;
+                out.push(Det::Item(item));
+            }
+            Ok(Det::Any(out))
+        }
+        Yaml::Sequence(_) | Yaml::String(_) | Yaml::Number(_) | Yaml::Bool(_) => {
+            let item = detection::compile_item("", v, ph).map_err(|k| at(k, name))?;
+            Ok(Det::Item(item))
+        }
+        Yaml::Null => Err(structure(
+            format!("selection `{name}` is empty"),
+            Some(name),
+        )),
+        Yaml::Tagged(t) => compile_selection(name, &t.value, ph, depth + 1),
+    }
+}
+
+fn compile_map(name: &str, m: &Mapping, ph: &dyn Placeholders) -> Result<Det, Located> {
+    if m.is_empty() {
+        return Err(structure(
+            format!("selection `{name}` is empty"),
+            Some(name),
+        ));
+    }
+    let mut items = Vec::with_capacity(m.len());
+    for (k, v) in m {
+        let key = match k {
+            Yaml::String(s) => s.clone(),
+            Yaml::Number(n) => n.to_string(),
+            Yaml::Null => String::new(),
+            _ => {
+                return Err(structure(
+                    format!("a field name in `{name}` must be a string"),
+                    Some(name),
+                ));
+            }
+        };
+        let item =
+            detection::compile_item(&key, v, ph).map_err(|kind| (kind, Some(key.clone())))?;
+        items.push(Det::Item(item));
+    }
+    Ok(if items.len() == 1 {
+        items.remove(0)
+    } else {
+        Det::All(items)
+    })
+}
