@@ -8,13 +8,20 @@
 //! storage: callers hand it bytes and directories, and keep indicators where they like.
 //! Report analysis (extracting indicators from prose) is not here.
 
+pub mod import;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
+pub mod warninglist;
 
+pub use import::{
+    Format, ImportIssue, ImportOptions, ImportReport, Location, import, import_csv, import_list,
+    import_misp, import_stix,
+};
 pub use matcher::{IndicatorId, IndicatorSet, Match, MatchHow};
 pub use model::{
     Confidence, DecayModel, DecayPolicy, Indicator, Observable, ObservableKind, Provenance, Tag,
     TagKind, Tlp, Verdict, VisibleProvenance,
 };
 pub use normalize::{ValueError, parse, parse_inferred, refang};
+pub use warninglist::{WarninglistError, WarninglistHit, Warninglists};
