@@ -469,8 +469,19 @@ pub(crate) fn compile_item(
     let mut split = key.split('|');
     let field = split.next().unwrap_or("").trim();
     let mods: Vec<&str> = split.collect();
-    let m = parse_mods(key, &mods)?;
+    let mut m = parse_mods(key, &mods)?;
     let field = (!field.is_empty()).then(|| field.to_string());
+    // A keyword is searched for inside the event's strings: substring semantics, as if
+    // `contains` ended the chain (unless it already anchors, or is a regex).
+    if field.is_none()
+        && m.re.is_none()
+        && !m
+            .transforms
+            .iter()
+            .any(|t| matches!(*t, "contains" | "startswith" | "endswith"))
+    {
+        m.transforms.push("contains");
+    }
 
     let raw: Vec<&Yaml> = match value {
         Yaml::Sequence(s) => s.iter().collect(),
