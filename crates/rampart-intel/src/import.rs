@@ -416,10 +416,11 @@ fn parse_time(text: &str) -> Option<Timestamp> {
         .and_then(|s| Timestamp::from_second(s).ok())
 }
 
-/// Keeps `first_seen <= last_seen`.
+/// Keeps `first_seen <= last_seen` (a file that gives only a last sighting earlier than the
+/// import time was first seen then too).
 fn fix_times(ind: &mut Indicator) {
     if ind.first_seen > ind.last_seen {
-        std::mem::swap(&mut ind.first_seen, &mut ind.last_seen);
+        ind.first_seen = ind.last_seen;
     }
 }
 

@@ -246,7 +246,8 @@ impl Warninglists {
         &self.not_loaded
     }
 
-    /// The first list (in load order) that `observable` is on, if any.
+    /// A list `observable` is on, if any: for IPs and networks the list with the most
+    /// specific entry, for domains the closest name, else the first list in load order.
     pub fn check(&self, observable: &Observable) -> Option<WarninglistHit<'_>> {
         let bit = kind_bit(observable.kind());
         let applies = |ids: &[u16]| {
@@ -261,8 +262,15 @@ impl Warninglists {
         };
         let nets = |net: IpNet| -> Option<WarninglistHit<'_>> {
             match net {
-                IpNet::V4(n) => self.v4.cover(&n).find_map(|(_, ids)| applies(ids)),
-                IpNet::V6(n) => self.v6.cover(&n).find_map(|(_, ids)| applies(ids)),
+                // The most specific list entry names the most telling list.
+                IpNet::V4(n) => {
+                    let cover: Vec<&Vec<u16>> = self.v4.cover(&n).map(|(_, ids)| ids).collect();
+                    cover.into_iter().rev().find_map(|ids| applies(ids))
+                }
+                IpNet::V6(n) => {
+                    let cover: Vec<&Vec<u16>> = self.v6.cover(&n).map(|(_, ids)| ids).collect();
+                    cover.into_iter().rev().find_map(|ids| applies(ids))
+                }
             }
         };
         let strings = |s: &str| {
