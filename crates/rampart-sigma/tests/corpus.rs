@@ -93,6 +93,24 @@ fn sigmahq_corpus_compiles() {
         }
     }
     assert!(rate >= 99.5, "compile rate {rate:.2}% < 99.5%");
+
+    // Without placeholder values, exactly the `expand` rules are rejected, as the spec
+    // requires ("a tool that cannot resolve a placeholder must reject the rule").
+    let (mut ok0, mut placeholder_rejects) = (0usize, 0usize);
+    for f in &files {
+        let l = load_file(f, &CompileOptions::default());
+        ok0 += l.rules.len();
+        for e in &l.errors {
+            assert!(
+                matches!(e.kind, ErrorKind::UnresolvedPlaceholder(_)),
+                "without placeholders, only `expand` rules may be rejected: {e}"
+            );
+            placeholder_rejects += 1;
+        }
+    }
+    eprintln!(
+        "sigma corpus without placeholder values: compiled={ok0} rejected_unresolved_placeholder={placeholder_rejects}"
+    );
 }
 
 /// The JSON rendering of a Windows event (`Event.System`, `Event.EventData`, `Event.UserData`)
