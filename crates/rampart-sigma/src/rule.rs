@@ -190,14 +190,36 @@ fn split_documents(src: &str) -> Vec<(usize, String)> {
     docs
 }
 
-/// The 1-based line of the first line containing `needle` in `doc` (plus `start - 1`).
+/// The 1-based line (in the file) of `needle` in `doc`, which starts at line `start`:
+/// looked for first from the `detection:` line on (where detection keys live), then anywhere.
 fn find_line(doc: &str, start: usize, needle: &str) -> Option<usize> {
     if needle.is_empty() {
         return None;
     }
-    doc.lines()
-        .position(|l| l.contains(needle))
-        .map(|i| start + i)
+    let lines: Vec<&str> = doc.lines().collect();
+    let det = lines
+        .iter()
+        .position(|l| l.starts_with("detection:"))
+        .unwrap_or(0);
+    let find = |from: usize| {
+        lines
+            .iter()
+            .enumerate()
+            .skip(from)
+            .find(|(_, l)| {
+                let t = l.trim_start().trim_start_matches("- ");
+                t.starts_with(needle)
+                    || t.starts_with(&format!("'{needle}'"))
+                    || t.starts_with(&format!("\"{needle}\""))
+            })
+            .map(|(i, _)| start + i)
+    };
+    find(det).or_else(|| find(0)).or_else(|| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .map(|i| start + i)
+    })
 }
 
 fn merge(base: &Yaml, over: &Yaml) -> Yaml {

@@ -674,3 +674,24 @@ fn matching_is_total_on_odd_events() {
         &json!({"A": ["y", "x"], "B": {"c": {"d": 1}}, "E": "a", "F": "10.0.0.1", "G": 2})
     ));
 }
+
+#[test]
+fn error_lines_point_into_the_detection() {
+    let src = "title: t\ndescription: mentions A|re and condition\nlogsource:\n    product: x\ndetection:\n    sel:\n        - B: 1\n        - A|re: '(x'\n    condition: sel\n";
+    let l = load_str(src, None, &CompileOptions::default());
+    assert_eq!(l.errors.len(), 1);
+    assert!(matches!(l.errors[0].kind, ErrorKind::Regex { .. }));
+    assert_eq!(l.errors[0].line, Some(8));
+
+    let src = "title: t\nlogsource:\n    product: x\ndetection:\n    sel:\n        A: 1\n    condition: sel and (\n";
+    let l = load_str(src, None, &CompileOptions::default());
+    assert!(matches!(l.errors[0].kind, ErrorKind::Condition(_)));
+    assert_eq!(l.errors[0].line, Some(7));
+
+    // In the second document of a file, lines count from the top of the file.
+    let src = "title: a\nlogsource:\n    product: x\ndetection:\n    sel:\n        A: 1\n    condition: sel\n---\ntitle: b\nlogsource:\n    product: x\ndetection:\n    sel:\n        A|bogus: 1\n    condition: sel\n";
+    let l = load_str(src, None, &CompileOptions::default());
+    assert_eq!(l.rules.len(), 1);
+    assert_eq!(l.errors[0].line, Some(14));
+    assert_eq!(l.errors[0].document, 1);
+}
