@@ -170,7 +170,7 @@ fn descend<'a>(v: &'a serde_json::Value, path: &str, out: &mut Vec<FieldValue<'a
                 out.push(convert(x, depth));
                 return;
             }
-            for (i, _) in path.match_indices('.') {
+            for (i, _) in path.rmatch_indices('.') {
                 let (head, rest) = (&path[..i], &path[i + 1..]);
                 if let Some(x) = get_key(o, head) {
                     descend(x, rest, out, depth + 1);
@@ -189,7 +189,13 @@ mod tests {
 
     #[test]
     fn dotted_paths_and_literal_keys() {
-        let e = json!({"a": {"b": {"c": 1}}, "x.y": "lit", "l": [{"k": "v1"}, {"k": "v2"}]});
+        let e = json!({"a": {"b": {"c": 1}}, "x.y": "lit", "l": [{"k": "v1"}, {"k": "v2"}],
+            "p": {"q.r": "dotted key inside", "q": {"r": "nested"}}, "Up": {"Low": 2}});
+        assert_eq!(
+            e.field("p.q.r"),
+            Some(FieldValue::Str("dotted key inside".into()))
+        );
+        assert_eq!(e.field("up.low"), Some(FieldValue::Int(2)));
         assert_eq!(e.field("a.b.c"), Some(FieldValue::Int(1)));
         assert_eq!(e.field("x.y"), Some(FieldValue::Str("lit".into())));
         assert_eq!(

@@ -11,7 +11,7 @@ use crate::error::{ErrorKind, RuleError};
 use crate::event::Event;
 
 /// The log source a rule applies to (used for routing, not matching).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct LogSource {
     /// e.g. `process_creation`.
@@ -23,7 +23,7 @@ pub struct LogSource {
 }
 
 /// A rule's metadata. `author` must be shown wherever a match is shown (DRL 1.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct RuleMeta {
     /// `id` (usually a UUID).
@@ -641,4 +641,24 @@ fn compile_map(name: &str, m: &Mapping, ph: &dyn Placeholders) -> Result<Det, Lo
     } else {
         Det::All(items)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiled_rules_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Rule>();
+        assert_send_sync::<RuleError>();
+    }
+
+    #[test]
+    fn documents_split_on_marker_lines_only() {
+        let d = split_documents("a: 1\n---\nb: '---'\n--- # c\nc: 3\n...\n");
+        assert_eq!(d.len(), 3);
+        assert_eq!(d[1], (3, "b: '---'\n".to_string()));
+        assert_eq!(d[2].0, 5);
+    }
 }
