@@ -226,6 +226,36 @@ impl<'o, 'a> Sink<'o, 'a> {
     }
 }
 
+// ---------------------------------------------------------------- IndicatorSet
+
+impl crate::matcher::IndicatorSet {
+    /// Reads a CSV list into a new set (the API of `rampart-detect`'s matcher): the set and
+    /// one issue per row that could not be loaded. Values are malicious, TLP:AMBER,
+    /// confidence 50 and seen now unless the file says otherwise.
+    pub fn from_csv(bytes: &[u8], origin: &str) -> (Self, Vec<ImportIssue>) {
+        let mut set = Self::new();
+        let issues = set.add_csv(bytes, origin);
+        (set, issues)
+    }
+
+    /// Adds the rows of a CSV list; returns one issue per row that could not be loaded.
+    pub fn add_csv(&mut self, bytes: &[u8], origin: &str) -> Vec<ImportIssue> {
+        self.add_report(import_csv(
+            bytes,
+            origin,
+            &ImportOptions::new(Timestamp::now()),
+        ))
+    }
+
+    /// Adds (upserts) an import's indicators and returns its issues.
+    pub fn add_report(&mut self, report: ImportReport) -> Vec<ImportIssue> {
+        for ind in report.indicators {
+            self.upsert(ind);
+        }
+        report.issues
+    }
+}
+
 // ---------------------------------------------------------------- CSV
 
 /// Columns a CSV header may name (besides `type` and `value`).
@@ -241,6 +271,7 @@ enum Column {
     FirstSeen,
     LastSeen,
     ValidUntil,
+    Sightings,
     Other,
 }
 
@@ -261,13 +292,14 @@ fn column(name: &str) -> Column {
         "first_seen" => Column::FirstSeen,
         "last_seen" => Column::LastSeen,
         "valid_until" | "expires" => Column::ValidUntil,
+        "sightings" => Column::Sightings,
         _ => Column::Other,
     }
 }
 
 /// CSV `type,value[,description,…]`. A first row naming `type` and `value` is a header, and
 /// may also name `description`, `verdict`, `confidence`, `tlp`, `tags` (`;`-separated),
-/// `first_seen`, `last_seen` and `valid_until`. `#` lines are comments.
+/// `first_seen`, `last_seen`, `valid_until` and `sightings`. `#` lines are comments.
 pub fn import_csv(bytes: &[u8], origin: &str, opts: &ImportOptions<'_>) -> ImportReport {
     let mut sink = Sink::new(origin, opts);
     let mut reader = csv::ReaderBuilder::new()
@@ -354,6 +386,12 @@ pub fn import_csv(bytes: &[u8], origin: &str, opts: &ImportOptions<'_>) -> Impor
                         "TLP {t:?} is not clear, green, amber, amber+strict or red"
                     ))
                 }
+            }
+        }
+        if let Some(n) = field(Column::Sightings) {
+            match n.parse::<u32>() {
+                Ok(n) => ind.sightings = n,
+                Err(_) => bad = Some(format!("sightings {n:?} is not a count")),
             }
         }
         if let Some(tags) = field(Column::Tags) {
@@ -917,7 +955,8 @@ fn parse_stix_pattern(pattern: &str) -> Result<Vec<(ObservableKind, String)>, St
 /// `{"response": […]}` search result). Attributes and object attributes of the supported
 /// types import (composite types such as `domain|ip` or `ip-dst|port` give each usable part);
 /// `to_ids: false` makes an indicator suspicious rather than malicious; `tlp:*` tags set
-/// the TLP, galaxy clusters and `misp-galaxy:` tags become actor, malware or campaign tags.
+/// the TLP, galaxy clusters and `misp-galaxy:` tags become actor, malware or campaign tags;
+/// the tag `rampart:benign-allow` (written by [`crate::export::to_misp`]) makes an allow entry.
 pub fn import_misp(bytes: &[u8], origin: &str, opts: &ImportOptions<'_>) -> ImportReport {
     let mut sink = Sink::new(origin, opts);
     let root: Value = match serde_json::from_slice(bytes) {
@@ -1032,7 +1071,6 @@ fn import_misp_event(event: &Value, sink: &mut Sink<'_, '_>) {
             }
         }
     }
-    let info = event.get("info").and_then(Value::as_str).map(str::to_owned);
     let event_date = event
         .get("date")
         .and_then(Value::as_str)
@@ -1072,7 +1110,10 @@ fn import_misp_event(event: &Value, sink: &mut Sink<'_, '_>) {
             sink.report.skipped += 1;
             continue;
         }
-        let (attr_tlp, attr_tags) = misp_tags(a);
+        let (attr_tlp, mut attr_tags) = misp_tags(a);
+        let allow_tag = Tag::new(TagKind::Other, "rampart:benign-allow");
+        let benign = attr_tags.contains(&allow_tag);
+        attr_tags.retain(|t| *t != allow_tag);
         for (kind, v) in parts {
             let obs = match normalize::parse(kind, v) {
                 Ok(o) => o,
@@ -1085,7 +1126,10 @@ fn import_misp_event(event: &Value, sink: &mut Sink<'_, '_>) {
             if let Some(t) = attr_tlp.or(event_tlp) {
                 ind.tlp = t;
             }
-            if a.get("to_ids")
+            if benign {
+                ind.verdict = Verdict::BenignAllow;
+            } else if a
+                .get("to_ids")
                 .is_some_and(|t| t == &Value::Bool(false) || t == "0")
             {
                 ind.verdict = Verdict::Suspicious;
@@ -1099,8 +1143,7 @@ fn import_misp_event(event: &Value, sink: &mut Sink<'_, '_>) {
                 .get("comment")
                 .and_then(Value::as_str)
                 .filter(|c| !c.is_empty())
-                .map(str::to_owned)
-                .or_else(|| info.clone());
+                .map(str::to_owned);
             let ts = a.get("timestamp").and_then(|t| match t {
                 Value::String(s) => parse_time(s),
                 Value::Number(n) => n.as_i64().and_then(|s| Timestamp::from_second(s).ok()),

@@ -8,6 +8,7 @@
 //! storage: callers hand it bytes and directories, and keep indicators where they like.
 //! Report analysis (extracting indicators from prose) is not here.
 
+pub mod export;
 pub mod import;
 pub mod matcher;
 pub mod model;
