@@ -71,7 +71,7 @@ pub(crate) enum Leaf {
     Cmp(CmpOp, f64),
     Time(TimePart, Option<CmpOp>, f64),
     FieldRef {
-        field: String,
+        field: Targets,
         mode: RefMode,
         cased: bool,
     },
@@ -92,11 +92,25 @@ impl Re {
     }
 }
 
+/// Where a Sigma field is read from: the event paths a field mapping gives, tried in order;
+/// the first one present is the field's value (so `null`, `exists` and `neq` see one value).
+#[derive(Debug, Clone)]
+pub(crate) struct Targets(Vec<String>);
+
+impl Targets {
+    fn get<'e>(&self, event: &'e dyn Event) -> Option<FieldValue<'e>> {
+        self.0.iter().find_map(|p| event.field(p))
+    }
+}
+
+/// Maps a Sigma field name to the event paths to read it from.
+pub(crate) type FieldMapper<'a> = &'a dyn Fn(&str) -> Vec<String>;
+
 /// A compiled detection item: `field|mods: values`.
 #[derive(Debug)]
 pub(crate) struct Item {
     /// `None` for a keyword search over every string in the event.
-    field: Option<String>,
+    field: Option<Targets>,
     /// One entry per value; each is an OR of alternatives.
     values: Vec<Vec<Leaf>>,
     all: bool,
@@ -149,7 +163,7 @@ fn leaf_match(leaf: &Leaf, v: Option<&FieldValue<'_>>, event: &dyn Event) -> boo
                 })
         }
         Leaf::FieldRef { field, mode, cased } => {
-            let Some(other) = event.field(field) else {
+            let Some(other) = field.get(event) else {
                 return false;
             };
             let Some(a) = v.as_text() else { return false };
@@ -214,7 +228,7 @@ impl Item {
                 }
             }
             Some(f) => {
-                let v = event.field(f);
+                let v = f.get(event);
                 if let Some(want) = self.exists {
                     return v.is_some() == want;
                 }
@@ -465,12 +479,13 @@ pub(crate) fn compile_item(
     key: &str,
     value: &Yaml,
     ph: &dyn Placeholders,
+    map: FieldMapper<'_>,
 ) -> Result<Item, ErrorKind> {
     let mut split = key.split('|');
     let field = split.next().unwrap_or("").trim();
     let mods: Vec<&str> = split.collect();
     let mut m = parse_mods(key, &mods)?;
-    let field = (!field.is_empty()).then(|| field.to_string());
+    let field = (!field.is_empty()).then(|| Targets(map(field)));
     // A keyword is searched for inside the event's strings: substring semantics, as if
     // `contains` ended the chain (unless it already anchors, or is a regex).
     if field.is_none()
@@ -527,7 +542,7 @@ pub(crate) fn compile_item(
 
     let mut values = Vec::with_capacity(raw.len());
     for v in raw {
-        values.push(compile_value(key, field.is_some(), &m, v, ph)?);
+        values.push(compile_value(key, field.is_some(), &m, v, ph, map)?);
     }
     Ok(Item {
         field,
@@ -544,6 +559,7 @@ fn compile_value(
     m: &Mods,
     v: &Yaml,
     ph: &dyn Placeholders,
+    map: FieldMapper<'_>,
 ) -> Result<Vec<Leaf>, ErrorKind> {
     if matches!(v, Yaml::Null) {
         if !has_field {
@@ -587,7 +603,7 @@ fn compile_value(
             _ => RefMode::Equal,
         };
         return Ok(vec![Leaf::FieldRef {
-            field: text,
+            field: Targets(map(text.trim())),
             mode,
             cased: m.cased,
         }]);

@@ -8,7 +8,8 @@
 //! before an event reaches it.
 //!
 //! Layers: [`condition`] (the condition grammar → AST), `detection` (values and modifiers →
-//! matchers), `rule` (YAML documents → metadata and a compiled [`Rule`]).
+//! matchers), `mapping` ([`FieldMap`]: Sigma field names → event paths per log source), `rule`
+//! (YAML documents → metadata and a compiled [`Rule`]).
 //!
 //! Matching is total: no event, however shaped, makes it panic. Loading is total too: a
 //! document that cannot be compiled becomes a [`RuleError`] with its file, line and reason,
@@ -18,12 +19,14 @@ pub mod condition;
 mod detection;
 mod error;
 mod event;
+mod mapping;
 mod pattern;
 mod rule;
 
 pub use detection::Placeholders;
 pub use error::{ErrorKind, RuleError};
 pub use event::{Event, FieldValue};
+pub use mapping::FieldMap;
 pub use rule::{
     CompileOptions, Loaded, LogSource, Rule, RuleMeta, compile_rule, load_file, load_str,
 };

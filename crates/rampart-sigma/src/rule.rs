@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use serde_yaml::{Mapping, Value as Yaml};
 
 use crate::condition::{self, Condition, Quantifier};
-use crate::detection::{self, Item, Placeholders};
+use crate::detection::{self, FieldMapper, Item, Placeholders};
 use crate::error::{ErrorKind, RuleError};
 use crate::event::Event;
+use crate::mapping::FieldMap;
 
 /// The log source a rule applies to (used for routing, not matching).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -54,12 +55,15 @@ pub struct RuleMeta {
 pub struct CompileOptions {
     /// Values for `expand` placeholders; a rule using an unknown one is rejected.
     pub placeholders: Option<Box<dyn Placeholders + Send + Sync>>,
+    /// Field mappings; those whose log source matches a rule's apply to it, in order.
+    pub field_maps: Vec<FieldMap>,
 }
 
 impl std::fmt::Debug for CompileOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompileOptions")
             .field("placeholders", &self.placeholders.is_some())
+            .field("field_maps", &self.field_maps)
             .finish()
     }
 }
@@ -69,7 +73,14 @@ impl CompileOptions {
     pub fn with_placeholders(p: impl Placeholders + Send + Sync + 'static) -> Self {
         CompileOptions {
             placeholders: Some(Box::new(p)),
+            field_maps: Vec::new(),
         }
+    }
+
+    /// Adds a field mapping (after those already present).
+    pub fn with_field_map(mut self, map: FieldMap) -> Self {
+        self.field_maps.push(map);
+        self
     }
 }
 
@@ -435,6 +446,17 @@ fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<(RuleMeta, Vec<Det>,
         Some(p) => p.as_ref(),
         None => &none,
     };
+    let maps: Vec<&FieldMap> = opts
+        .field_maps
+        .iter()
+        .filter(|m| m.applies_to(&meta.logsource))
+        .collect();
+    let mapper = |f: &str| -> Vec<String> {
+        maps.iter()
+            .find_map(|m| m.targets(f))
+            .unwrap_or_else(|| vec![f.to_string()])
+    };
+    let map: FieldMapper<'_> = &mapper;
     let mut names = Vec::new();
     let mut selections = Vec::new();
     let mut cond_src: Option<&Yaml> = None;
@@ -455,7 +477,7 @@ fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<(RuleMeta, Vec<Det>,
                 Some("timeframe".into()),
             ));
         }
-        let d = compile_selection(name, v, ph, 0)?;
+        let d = compile_selection(name, v, ph, map, 0)?;
         names.push(name.to_string());
         selections.push(d);
     }
@@ -571,6 +593,7 @@ fn compile_selection(
     name: &str,
     v: &Yaml,
     ph: &dyn Placeholders,
+    map: FieldMapper<'_>,
     depth: usize,
 ) -> Result<Det, Located> {
     if depth > MAX_DEPTH {
@@ -581,38 +604,43 @@ fn compile_selection(
     }
     let at = |k: ErrorKind, needle: &str| (k, Some(needle.to_string()));
     match v {
-        Yaml::Mapping(m) => compile_map(name, m, ph),
+        Yaml::Mapping(m) => compile_map(name, m, ph, map),
         Yaml::Sequence(items) if items.iter().any(|x| x.is_mapping() || x.is_sequence()) => {
             let mut out = Vec::new();
             let mut keywords = Vec::new();
             for x in items {
                 match x {
                     Yaml::Mapping(_) | Yaml::Sequence(_) => {
-                        out.push(compile_selection(name, x, ph, depth + 1)?)
+                        out.push(compile_selection(name, x, ph, map, depth + 1)?)
                     }
                     other => keywords.push(other.clone()),
                 }
             }
             if !keywords.is_empty() {
-                let item = detection::compile_item("", &Yaml::Sequence(keywords), ph)
+                let item = detection::compile_item("", &Yaml::Sequence(keywords), ph, map)
                     .map_err(|k| at(k, name))?;
                 out.push(Det::Item(item));
             }
             Ok(Det::Any(out))
         }
         Yaml::Sequence(_) | Yaml::String(_) | Yaml::Number(_) | Yaml::Bool(_) => {
-            let item = detection::compile_item("", v, ph).map_err(|k| at(k, name))?;
+            let item = detection::compile_item("", v, ph, map).map_err(|k| at(k, name))?;
             Ok(Det::Item(item))
         }
         Yaml::Null => Err(structure(
             format!("selection `{name}` is empty"),
             Some(name),
         )),
-        Yaml::Tagged(t) => compile_selection(name, &t.value, ph, depth + 1),
+        Yaml::Tagged(t) => compile_selection(name, &t.value, ph, map, depth + 1),
     }
 }
 
-fn compile_map(name: &str, m: &Mapping, ph: &dyn Placeholders) -> Result<Det, Located> {
+fn compile_map(
+    name: &str,
+    m: &Mapping,
+    ph: &dyn Placeholders,
+    map: FieldMapper<'_>,
+) -> Result<Det, Located> {
     if m.is_empty() {
         return Err(structure(
             format!("selection `{name}` is empty"),
@@ -633,7 +661,7 @@ fn compile_map(name: &str, m: &Mapping, ph: &dyn Placeholders) -> Result<Det, Lo
             }
         };
         let item =
-            detection::compile_item(&key, v, ph).map_err(|kind| (kind, Some(key.clone())))?;
+            detection::compile_item(&key, v, ph, map).map_err(|kind| (kind, Some(key.clone())))?;
         items.push(Det::Item(item));
     }
     Ok(if items.len() == 1 {

@@ -695,3 +695,41 @@ fn error_lines_point_into_the_detection() {
     assert_eq!(l.errors[0].line, Some(14));
     assert_eq!(l.errors[0].document, 1);
 }
+
+#[test]
+fn field_maps_apply_by_logsource_and_coalesce() {
+    use rampart_sigma::FieldMap;
+    let opts = CompileOptions::default()
+        .with_field_map(
+            FieldMap::new()
+                .product("other")
+                .map("ResultType", ["never.used"]),
+        )
+        .with_field_map(
+            FieldMap::new()
+                .product("TEST")
+                .map("ResultType", ["properties.status.errorCode", "result_type"])
+                .map("Peer", ["peer.name"]),
+        );
+    let r = rule_with("sel:\n    ResultType: 50126\ncondition: sel", &opts).expect("compiles");
+    assert!(r.matches(&json!({"properties": {"status": {"errorCode": 50126}}})));
+    assert!(r.matches(&json!({"result_type": "50126"})));
+    // The first path present is the value: it is not ORed with the next.
+    assert!(!r.matches(&json!({"properties": {"status": {"errorCode": 0}}, "result_type": 50126})));
+    // The unmapped Sigma name is not read once a mapping exists.
+    assert!(!r.matches(&json!({"ResultType": 50126})));
+
+    let r = rule_with("sel:\n    ResultType: null\ncondition: sel", &opts).expect("compiles");
+    assert!(r.matches(&json!({})));
+    assert!(!r.matches(&json!({"result_type": 1})));
+
+    // fieldref targets are mapped too; unmapped fields keep their names.
+    let r = rule_with("sel:\n    User|fieldref: Peer\ncondition: sel", &opts).expect("compiles");
+    assert!(r.matches(&json!({"User": "a", "peer": {"name": "A"}})));
+
+    // A mapping for another product does not apply.
+    let other = CompileOptions::default()
+        .with_field_map(FieldMap::new().product("other").map("ResultType", ["x"]));
+    let r = rule_with("sel:\n    ResultType: 1\ncondition: sel", &other).expect("compiles");
+    assert!(r.matches(&json!({"ResultType": 1})));
+}
