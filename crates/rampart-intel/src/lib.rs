@@ -8,6 +8,7 @@
 //! storage: callers hand it bytes and directories, and keep indicators where they like.
 //! Report analysis (extracting indicators from prose) is not here.
 
+pub mod bench;
 pub mod export;
 pub mod import;
 pub mod matcher;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod normalize;
 pub mod warninglist;
 
+pub use bench::{BenchReport, bench_indicators};
 pub use import::{
     Format, ImportIssue, ImportOptions, ImportReport, Location, import, import_csv, import_list,
     import_misp, import_stix,
