@@ -105,6 +105,11 @@ fn walk_text(v: &serde_json::Value, f: &mut dyn FnMut(&str) -> bool, depth: usiz
     }
 }
 
+/// A JSON value as a [`FieldValue`].
+pub(crate) fn convert_value(v: &serde_json::Value) -> FieldValue<'_> {
+    convert(v, 0)
+}
+
 fn convert(v: &serde_json::Value, depth: usize) -> FieldValue<'_> {
     use serde_json::Value;
     match v {

@@ -22,6 +22,7 @@ mod event;
 mod mapping;
 mod pattern;
 mod rule;
+mod windows;
 
 pub use detection::Placeholders;
 pub use error::{ErrorKind, RuleError};
@@ -30,3 +31,4 @@ pub use mapping::FieldMap;
 pub use rule::{
     CompileOptions, Loaded, LogSource, Rule, RuleMeta, compile_rule, load_file, load_str,
 };
+pub use windows::WinEventJson;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use rampart_sigma::{CompileOptions, ErrorKind, Placeholders, Rule, load_file};
+use rampart_sigma::{CompileOptions, ErrorKind, Placeholders, Rule, WinEventJson, load_file};
 
 fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -132,53 +132,6 @@ fn sigmahq_corpus_compiles() {
     );
 }
 
-/// The JSON rendering of a Windows event (`Event.System`, `Event.EventData`, `Event.UserData`)
-/// flattened to the field names Sigma's Windows rules use: `EventID`, `Channel`,
-/// `Provider_Name` (attributes become `Tag_Attribute`), and the `Data` names at the top.
-fn flatten_windows(v: &serde_json::Value) -> serde_json::Value {
-    use serde_json::{Map, Value};
-    fn put(out: &mut Map<String, Value>, k: &str, v: &Value) {
-        // Sigma field names are the log's names with spaces stripped.
-        let k: String = k.chars().filter(|c| !c.is_whitespace()).collect();
-        out.entry(k).or_insert_with(|| v.clone());
-    }
-    fn walk(out: &mut Map<String, Value>, name: &str, v: &Value, depth: usize) {
-        match v {
-            Value::Object(o) if depth < 8 => {
-                for (k, x) in o {
-                    if k == "#attributes" {
-                        if let Value::Object(attrs) = x {
-                            for (a, av) in attrs {
-                                if !name.is_empty() {
-                                    put(out, &format!("{name}_{a}"), av);
-                                }
-                            }
-                        }
-                    } else if k == "#text" {
-                        put(out, name, x);
-                    } else {
-                        walk(out, k, x, depth + 1);
-                    }
-                }
-            }
-            Value::Object(_) => {}
-            other => {
-                if !name.is_empty() {
-                    put(out, name, other);
-                }
-            }
-        }
-    }
-    let mut out = Map::new();
-    let ev = v.get("Event").unwrap_or(v);
-    for section in ["EventData", "UserData", "System"] {
-        if let Some(s) = ev.get(section) {
-            walk(&mut out, "", s, 0);
-        }
-    }
-    Value::Object(out)
-}
-
 fn info_rule_id(info: &str) -> Option<String> {
     let mut in_meta = false;
     for line in info.lines() {
@@ -281,7 +234,7 @@ fn sigmahq_regression_data_matches() {
         let events: Vec<_> = jsons.iter().flat_map(|p| read_events(p)).collect();
         let hits = events
             .iter()
-            .filter(|e| rule.matches(&flatten_windows(e)))
+            .filter(|e| rule.matches(&WinEventJson::new(e)))
             .count();
         // The rule must match. `match_count`, when given, must agree, except for the cases
         // pinned in KNOWN_UNDERCOUNTED whose extra matches were checked by hand.
