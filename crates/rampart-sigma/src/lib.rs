@@ -11,6 +11,25 @@
 //! matchers), `mapping` ([`FieldMap`]: Sigma field names → event paths per log source), `rule`
 //! (YAML documents → metadata and a compiled [`Rule`]).
 //!
+//! ```
+//! use rampart_sigma::{CompileOptions, load_str};
+//!
+//! let loaded = load_str(
+//!     "title: Failed sign-in\n\
+//!      author: Example\n\
+//!      logsource: {product: azure, service: signinlogs}\n\
+//!      detection:\n  \
+//!        sel: {ResultType: 50126}\n  \
+//!        condition: sel\n",
+//!     None,
+//!     &CompileOptions::default(),
+//! );
+//! assert!(loaded.errors.is_empty());
+//! let rule = &loaded.rules[0];
+//! assert!(rule.matches(&serde_json::json!({"ResultType": "50126"})));
+//! assert_eq!(rule.meta().author.as_deref(), Some("Example"));
+//! ```
+//!
 //! Matching is total: no event, however shaped, makes it panic. Loading is total too: a
 //! document that cannot be compiled becomes a [`RuleError`] with its file, line and reason,
 //! and the other documents still load.
