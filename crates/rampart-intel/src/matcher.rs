@@ -306,17 +306,27 @@ impl IndicatorSet {
 
     /// Networks covering `net`, most specific first.
     fn collect_net<'a>(&'a self, net: IpNet, now: Timestamp, host: bool, out: &mut Vec<Match<'a>>) {
+        // Most lookups miss: one longest-prefix search answers those; the cover walk
+        // (least specific first) only runs on a hit.
         let covering: Vec<(u8, &Ids)> = match net {
-            IpNet::V4(n) => self
-                .v4
-                .cover(&n)
-                .map(|(p, ids)| (p.prefix_len(), ids))
-                .collect(),
-            IpNet::V6(n) => self
-                .v6
-                .cover(&n)
-                .map(|(p, ids)| (p.prefix_len(), ids))
-                .collect(),
+            IpNet::V4(n) => {
+                if self.v4.get_lpm(&n).is_none() {
+                    return;
+                }
+                self.v4
+                    .cover(&n)
+                    .map(|(p, ids)| (p.prefix_len(), ids))
+                    .collect()
+            }
+            IpNet::V6(n) => {
+                if self.v6.get_lpm(&n).is_none() {
+                    return;
+                }
+                self.v6
+                    .cover(&n)
+                    .map(|(p, ids)| (p.prefix_len(), ids))
+                    .collect()
+            }
         };
         for (prefix_len, ids) in covering.into_iter().rev() {
             let how = if host {

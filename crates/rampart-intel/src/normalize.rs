@@ -231,8 +231,8 @@ pub fn parse_inferred(value: &str) -> Result<Observable, ValueError> {
         value: value.to_owned(),
     };
     if v.len() > 2
-        && v[..2].eq_ignore_ascii_case("as")
-        && v[2..].bytes().all(|b| b.is_ascii_digit())
+        && v.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("as"))
+        && v.bytes().skip(2).all(|b| b.is_ascii_digit())
     {
         return parse_asn(&v).map(Observable::Asn).ok_or_else(cannot);
     }
@@ -464,10 +464,9 @@ fn parse_hash(kind: ObservableKind, v: &str) -> Result<Observable, String> {
 
 fn parse_asn(v: &str) -> Option<u32> {
     let v = v.trim();
-    let digits = if v.len() > 2 && v[..2].eq_ignore_ascii_case("as") {
-        &v[2..]
-    } else {
-        v
+    let digits = match (v.get(..2), v.get(2..)) {
+        (Some(p), Some(rest)) if p.eq_ignore_ascii_case("as") && !rest.is_empty() => rest,
+        _ => v,
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -595,6 +594,53 @@ mod tests {
         assert!(msg(Email, "nobody").contains("not an email"));
         assert!(msg(Asn, "ASX").contains("AS number"));
         assert_eq!(parse(Domain, "  "), Err(ValueError::Empty));
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let odd = [
+            "",
+            " ",
+            "€",
+            "€€x",
+            "as€",
+            "a€s1",
+            "[",
+            "[.",
+            "h\u{301}xxp://",
+            "://",
+            "a://",
+            "http://[",
+            "http://[::1",
+            "http://:80",
+            "http://a.b:99999/",
+            "@",
+            "a@",
+            "@b.c",
+            "1.2.3.4/99",
+            "::ffff:",
+            "xn--",
+            ".",
+            "..",
+            "a..b",
+            "\\.",
+            " at ",
+            " dot ",
+            "AS",
+            "AS-1",
+            "0x1.2.3.4",
+            "\u{0}",
+            "\u{feff}evil.com",
+            "é.example",
+        ];
+        for v in odd {
+            let _ = refang(v);
+            let _ = parse_inferred(v);
+            for k in ObservableKind::ALL {
+                let _ = parse(k, v);
+            }
+            let _ = url_host(v);
+        }
     }
 
     #[test]
