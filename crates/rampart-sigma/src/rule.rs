@@ -47,6 +47,12 @@ pub struct RuleMeta {
     pub references: Vec<String>,
     /// `date`.
     pub date: Option<String>,
+    /// `modified`.
+    pub modified: Option<String>,
+    /// `name` (a unique human-readable name, usable instead of `id` in correlations).
+    pub name: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
 }
 
 /// How rules are compiled.
@@ -353,6 +359,48 @@ pub fn load_file(path: &Path, opts: &CompileOptions) -> Loaded {
     }
 }
 
+/// Loads every `*.yml` / `*.yaml` file under `dir` (recursively, in path order). Files that
+/// cannot be read are reported as errors; symbolic links to directories are not followed.
+pub fn load_dir(dir: &Path, opts: &CompileOptions) -> Loaded {
+    let mut files = Vec::new();
+    let mut out = Loaded::default();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let rd = match std::fs::read_dir(&d) {
+            Ok(rd) => rd,
+            Err(e) => {
+                out.errors.push(RuleError {
+                    file: Some(d.clone()),
+                    line: None,
+                    document: 0,
+                    kind: ErrorKind::Io(e.to_string()),
+                });
+                continue;
+            }
+        };
+        for entry in rd.filter_map(Result::ok) {
+            let path = entry.path();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(path);
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    for f in files {
+        let l = load_file(&f, opts);
+        out.rules.extend(l.rules);
+        out.errors.extend(l.errors);
+    }
+    out
+}
+
 /// Compiles a single rule from YAML text; the first error if it is not exactly one rule.
 pub fn compile_rule(src: &str) -> Result<Rule, RuleError> {
     let mut l = load_str(src, None, &CompileOptions::default());
@@ -437,6 +485,9 @@ fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<(RuleMeta, Vec<Det>,
         falsepositives: list(doc, "falsepositives"),
         references: list(doc, "references"),
         date: s(doc, "date"),
+        modified: s(doc, "modified"),
+        name: s(doc, "name"),
+        description: s(doc, "description"),
     };
     let Some(Yaml::Mapping(det)) = doc.get("detection") else {
         return Err(structure("missing `detection` (a mapping)", Some("title")));

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use rampart_sigma::{CompileOptions, ErrorKind, Placeholders, Rule, WinEventJson, load_file};
+use rampart_sigma::{
+    CompileOptions, ErrorKind, Placeholders, Rule, WinEventJson, load_dir, load_file,
+};
 
 fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -81,6 +83,14 @@ fn sigmahq_corpus_compiles() {
                 .push(e.to_string());
         }
     }
+    // `load_dir` finds the same rules as this walk.
+    let (mut dir_ok, mut dir_bad) = (0usize, 0usize);
+    for d in rule_dirs(&root) {
+        let l = load_dir(&d, &opts);
+        dir_ok += l.rules.len();
+        dir_bad += l.errors.len();
+    }
+    assert_eq!((dir_ok, dir_bad), (ok, bad));
     let rate = ok as f64 / (ok + bad) as f64 * 100.0;
     eprintln!(
         "sigma corpus: files={} compiled={ok} rejected={bad} rate={rate:.2}%",

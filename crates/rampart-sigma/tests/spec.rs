@@ -23,6 +23,11 @@ fn spec_rule_examples_load_and_match() {
     assert_eq!(m.level.as_deref(), Some("high"));
     assert_eq!(m.status.as_deref(), Some("test"));
     assert_eq!(m.date.as_deref(), Some("2017-05-09"));
+    assert_eq!(m.modified.as_deref(), Some("2023-04-14"));
+    assert_eq!(
+        m.description.as_deref(),
+        Some("a very good information string that need to be written")
+    );
     assert_eq!(m.tags.len(), 3);
     assert_eq!(m.references.len(), 2);
     assert_eq!(m.falsepositives, vec!["a string".to_string()]);
