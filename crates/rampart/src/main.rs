@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod hunt;
 mod output;
+mod rules;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,11 +103,46 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Sigma rules: compile a rule set, or see which rules match which events.
+    Rules {
+        #[command(subcommand)]
+        what: RulesWhat,
+    },
     /// Benchmarks that anyone can run; each reports against its baseline in the same run.
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
     },
+}
+
+#[derive(Subcommand)]
+enum RulesWhat {
+    /// Compile every rule under the paths; print what loaded and what was rejected, and why.
+    Check {
+        /// Rule files or directories (read recursively for .yml/.yaml).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// One JSON object: {"loaded": N, "rejected": [{"path", "line", "reason"}]}.
+        #[arg(long, value_enum, default_value = "text")]
+        format: RulesFormat,
+    },
+    /// Show which rules match which events (for authors writing a rule).
+    Test {
+        /// Rule file or directory.
+        rules: PathBuf,
+        /// Event files: a JSON array, NDJSON, a page ({"value"|"records"|"items": […]}) or one object.
+        #[arg(required = true)]
+        events: Vec<PathBuf>,
+        /// One JSON line per match: {"rule_id", "rule_title", "file", "index"} (index: 0-based position in its file).
+        #[arg(long, value_enum, default_value = "text")]
+        format: RulesFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -251,6 +287,14 @@ fn run(command: Command) -> Result<()> {
             );
             Ok(())
         }
+        Command::Rules { what } => match what {
+            RulesWhat::Check { paths, format } => rules::check(&paths, format == RulesFormat::Json),
+            RulesWhat::Test {
+                rules,
+                events,
+                format,
+            } => rules::test(&[rules], &events, format == RulesFormat::Json),
+        },
         Command::Bench { what } => match what {
             BenchWhat::Hunt {
                 events,

@@ -564,3 +564,96 @@ fn cli_normalize_round_trips_through_ocsf() {
         assert_eq!(b["source_format"], "ocsf");
     }
 }
+
+#[test]
+fn cli_rules_check_reports_loaded_and_rejected_with_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("good.yml"),
+        "title: MFA denied\nid: 11111111-1111-4111-8111-111111111111\nauthor: Rampart\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  sel:\n    ResultType: 500121\n  condition: sel\nlevel: medium\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad.yml"),
+        "title: Broken\nlogsource:\n  product: azure\ndetection:\n  sel:\n    ResultType|nosuchmodifier: 1\n  condition: sel and other\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a rule").unwrap();
+    let out = rampart(&[
+        "rules",
+        "check",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["loaded"], 1, "{v}");
+    let rejected = v["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{v}");
+    assert!(rejected[0]["path"].as_str().unwrap().ends_with("bad.yml"));
+    assert!(!rejected[0]["reason"].as_str().unwrap().is_empty());
+    let human = rampart(&["rules", "check", dir.path().to_str().unwrap()]);
+    assert!(
+        text(&human.stdout).starts_with("1 rules loaded, 1 rejected"),
+        "{}",
+        text(&human.stdout)
+    );
+}
+
+#[test]
+fn cli_rules_test_says_which_rule_matches_which_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("mfa.yml");
+    std::fs::write(
+        &rule,
+        "title: MFA denied\nid: 11111111-1111-4111-8111-111111111111\nauthor: Rampart\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  sel:\n    ResultType: 500121\n  condition: sel\n",
+    )
+    .unwrap();
+    let events = dir.path().join("events.ndjson");
+    // The same code as a string and as a number must both match.
+    std::fs::write(
+        &events,
+        "{\"ResultType\": \"0\"}\n{\"ResultType\": \"500121\"}\n\n{\"ResultType\": 500121}\n",
+    )
+    .unwrap();
+    let out = rampart(&[
+        "rules",
+        "test",
+        "--format",
+        "json",
+        rule.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let idx: Vec<u64> = lines.iter().map(|l| l["index"].as_u64().unwrap()).collect();
+    assert_eq!(idx, [1, 2]);
+    assert_eq!(lines[0]["rule_id"], "11111111-1111-4111-8111-111111111111");
+    assert_eq!(lines[0]["rule_title"], "MFA denied");
+    // A Graph page is read as its events.
+    let page = dir.path().join("page.json");
+    std::fs::write(
+        &page,
+        r#"{"value": [{"ResultType": 1}, {"ResultType": 500121}]}"#,
+    )
+    .unwrap();
+    let out = rampart(&[
+        "rules",
+        "test",
+        rule.to_str().unwrap(),
+        page.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&out.stdout).contains("event 1: MFA denied"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("by Rampart"),
+        "the author is shown with every match"
+    );
+}

@@ -1,0 +1,188 @@
+//! `rampart rules check|test`: compile a Sigma rule set, and see which rules match which events.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use rampart_sigma::{CompileOptions, Rule, RuleError};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Every rule file (`.yml`, `.yaml`) under the given paths, sorted.
+fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        let listed = rampart_sources::list_files(p)
+            .with_context(|| format!("cannot read rules from {}", p.display()))?;
+        files.extend(listed.into_iter().filter(|f| {
+            matches!(f.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) || p.is_file()
+        }));
+    }
+    Ok(files)
+}
+
+/// Loads every rule file; returns the compiled rules and the rejected documents.
+pub fn load(paths: &[PathBuf]) -> Result<(Vec<Rule>, Vec<RuleError>)> {
+    let opts = CompileOptions::default();
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for f in rule_files(paths)? {
+        let loaded = rampart_sigma::load_file(&f, &opts);
+        rules.extend(loaded.rules);
+        errors.extend(loaded.errors);
+    }
+    Ok((rules, errors))
+}
+
+#[derive(Serialize)]
+struct Rejected {
+    path: Option<String>,
+    line: Option<usize>,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct CheckReport {
+    loaded: usize,
+    rejected: Vec<Rejected>,
+}
+
+pub fn check(paths: &[PathBuf], json: bool) -> Result<()> {
+    let (rules, errors) = load(paths)?;
+    let report = CheckReport {
+        loaded: rules.len(),
+        rejected: errors
+            .iter()
+            .map(|e| Rejected {
+                path: e.file.as_ref().map(|p| p.display().to_string()),
+                line: e.line,
+                reason: e.kind.to_string(),
+            })
+            .collect(),
+    };
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    if json {
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{} rules loaded, {} rejected",
+            report.loaded,
+            report.rejected.len()
+        )?;
+        for r in &report.rejected {
+            writeln!(
+                out,
+                "  {}{}: {}",
+                r.path.as_deref().unwrap_or("(text)"),
+                r.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                r.reason
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Events of a file: a JSON array, NDJSON, a page wrapper (`value`, `records`, `items`)
+/// or one object. Each with its 0-based position in the file.
+pub fn read_events(path: &Path) -> Result<Vec<Value>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read events from {}", path.display()))?;
+    // One JSON document (array, page, object), else one event per line.
+    if let Ok(v) = serde_json::from_str::<Value>(&text) {
+        return Ok(match v {
+            Value::Array(items) => items,
+            Value::Object(mut o) => {
+                for key in ["value", "records", "items"] {
+                    if let Some(Value::Array(items)) = o.remove(key) {
+                        return Ok(items);
+                    }
+                }
+                vec![Value::Object(o)]
+            }
+            other => vec![other],
+        });
+    }
+    let mut events = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}: not a JSON event", path.display(), n + 1))?;
+        events.push(v);
+    }
+    Ok(events)
+}
+
+#[derive(Serialize)]
+struct Match<'a> {
+    rule_id: Option<&'a str>,
+    rule_title: &'a str,
+    file: String,
+    index: usize,
+}
+
+pub fn test(rule_paths: &[PathBuf], events: &[PathBuf], json: bool) -> Result<()> {
+    let (rules, errors) = load(rule_paths)?;
+    if rules.is_empty() {
+        bail!(
+            "no rule loaded from {} ({} rejected: `rampart rules check` says why)",
+            rule_paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            errors.len()
+        );
+    }
+    for e in &errors {
+        tracing::warn!("rule not loaded: {e}");
+    }
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut matches = 0usize;
+    let mut total = 0usize;
+    for path in events {
+        let file = path.display().to_string();
+        for (index, event) in read_events(path)?.iter().enumerate() {
+            total += 1;
+            for rule in &rules {
+                if !rule.matches(event) {
+                    continue;
+                }
+                matches += 1;
+                let m = Match {
+                    rule_id: rule.meta().id.as_deref(),
+                    rule_title: &rule.meta().title,
+                    file: file.clone(),
+                    index,
+                };
+                if json {
+                    serde_json::to_writer(&mut out, &m)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(
+                        out,
+                        "{file} event {index}: {} ({}){}",
+                        m.rule_title,
+                        m.rule_id.unwrap_or("no id"),
+                        rule.meta()
+                            .author
+                            .as_deref()
+                            .map(|a| format!(" — by {a}"))
+                            .unwrap_or_default()
+                    )?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    eprintln!(
+        "{} rules ({} rejected) against {total} events: {matches} matches",
+        rules.len(),
+        errors.len()
+    );
+    Ok(())
+}
