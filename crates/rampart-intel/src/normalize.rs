@@ -80,6 +80,16 @@ pub fn refang(value: &str) -> String {
         ("\\.", "."),
     ];
     'outer: while i < bytes.len() {
+        // Every form starts with one of these; other bytes are copied as they are.
+        if !matches!(bytes[i], b'[' | b'(' | b'{' | b'\\') {
+            let next = bytes[i..]
+                .iter()
+                .position(|b| matches!(b, b'[' | b'(' | b'{' | b'\\'))
+                .map_or(bytes.len(), |p| i + p);
+            s.push_str(&trimmed[i..next]);
+            i = next;
+            continue;
+        }
         for (from, to) in FORMS {
             let end = i + from.len();
             if end <= bytes.len() && bytes[i..end].eq_ignore_ascii_case(from.as_bytes()) {
