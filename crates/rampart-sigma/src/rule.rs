@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_yaml::{Mapping, Value as Yaml};
 
@@ -123,29 +124,16 @@ enum Expr {
     AtLeast(usize, Vec<usize>),
 }
 
-/// A compiled rule.
+/// A compiled detection: selections and the condition over them.
 #[derive(Debug)]
-pub struct Rule {
-    meta: RuleMeta,
-    file: Option<PathBuf>,
+struct Detection {
     selections: Vec<Det>,
     condition: Expr,
 }
 
-impl Rule {
-    /// The rule's metadata.
-    pub fn meta(&self) -> &RuleMeta {
-        &self.meta
-    }
-
-    /// The file it came from, if any.
-    pub fn file(&self) -> Option<&Path> {
-        self.file.as_deref()
-    }
-
-    /// Whether the rule matches the event. Never panics.
-    pub fn matches(&self, event: &dyn Event) -> bool {
-        self.eval(&self.condition, event)
+impl Detection {
+    fn matches(&self, e: &dyn Event) -> bool {
+        self.eval(&self.condition, e)
     }
 
     fn eval(&self, x: &Expr, e: &dyn Event) -> bool {
@@ -170,12 +158,126 @@ impl Rule {
     }
 }
 
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    meta: RuleMeta,
+    file: Option<PathBuf>,
+    detection: Detection,
+    /// Filters applied to this rule: each one's condition must hold too.
+    filters: Vec<Arc<Detection>>,
+}
+
+impl Rule {
+    /// The rule's metadata.
+    pub fn meta(&self) -> &RuleMeta {
+        &self.meta
+    }
+
+    /// The file it came from, if any.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// Whether the rule (with the filters applied to it) matches the event. Never panics.
+    pub fn matches(&self, event: &dyn Event) -> bool {
+        self.detection.matches(event) && self.filters.iter().all(|f| f.matches(event))
+    }
+
+    /// Applies `filter` when it targets this rule (see [`Filter::applies_to`]); returns
+    /// whether it did. The rule then matches only when the filter's condition holds too.
+    pub fn add_filter(&mut self, filter: &Filter) -> bool {
+        if filter.applies_to(self) {
+            self.filters.push(Arc::clone(&filter.detection));
+            true
+        } else {
+            false
+        }
+    }
+
+    /// How many filters apply to this rule.
+    pub fn filter_count(&self) -> usize {
+        self.filters.len()
+    }
+}
+
+/// Which rules a filter applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FilterTargets {
+    /// `rules: any`: every rule whose log source the filter's contains.
+    Any,
+    /// Rules by `id` or `name`.
+    Rules(Vec<String>),
+}
+
+/// A Sigma filter document (pySigma semantics): for each rule it targets whose log source
+/// falls within the filter's, the rule's condition becomes `(rule) and (filter)`. So the
+/// filter's condition says what to keep: an exclusion is written `condition: not selection`.
+#[derive(Debug)]
+pub struct Filter {
+    /// `id`.
+    pub id: Option<String>,
+    /// `title`.
+    pub title: String,
+    /// `logsource`: a rule qualifies when every key set here is equal in the rule's.
+    pub logsource: LogSource,
+    /// `filter.rules`.
+    pub targets: FilterTargets,
+    file: Option<PathBuf>,
+    detection: Arc<Detection>,
+}
+
+impl Filter {
+    /// The file it came from, if any.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// Whether the filter applies to `rule`: the rule's log source is within the filter's,
+    /// and the rule's id or name is listed (or the filter says `any`).
+    pub fn applies_to(&self, rule: &Rule) -> bool {
+        let within = |want: &Option<String>, have: &Option<String>| match (want, have) {
+            (None, _) => true,
+            (Some(w), Some(h)) => w.eq_ignore_ascii_case(h),
+            (Some(_), None) => false,
+        };
+        let ls = &rule.meta.logsource;
+        let in_scope = within(&self.logsource.category, &ls.category)
+            && within(&self.logsource.product, &ls.product)
+            && within(&self.logsource.service, &ls.service);
+        in_scope
+            && match &self.targets {
+                FilterTargets::Any => true,
+                FilterTargets::Rules(list) => list.iter().any(|t| {
+                    rule.meta.id.as_deref() == Some(t.as_str())
+                        || rule.meta.name.as_deref() == Some(t.as_str())
+                }),
+            }
+    }
+}
+
+/// Applies every filter to every rule it targets; returns how many (rule, filter) pairs.
+pub fn apply_filters(rules: &mut [Rule], filters: &[Filter]) -> usize {
+    let mut n = 0;
+    for r in rules.iter_mut() {
+        for f in filters {
+            if r.add_filter(f) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
 /// The outcome of loading one file: the rules that compiled and the documents rejected.
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct Loaded {
     /// Compiled rules.
     pub rules: Vec<Rule>,
+    /// Compiled filter documents (not yet applied: see [`apply_filters`]).
+    pub filters: Vec<Filter>,
     /// Rejected documents, each with file, line and reason.
     pub errors: Vec<RuleError>,
 }
@@ -325,12 +427,16 @@ pub fn load_str(src: &str, file: Option<&Path>, opts: &CompileOptions) -> Loaded
         };
         previous = Some(doc.clone());
         match compile_doc(&doc, opts) {
-            Ok((meta, selections, condition)) => out.rules.push(Rule {
-                meta,
+            Ok(Doc::Rule(meta, detection)) => out.rules.push(Rule {
+                meta: *meta,
                 file: file.map(Path::to_path_buf),
-                selections,
-                condition,
+                detection,
+                filters: Vec::new(),
             }),
+            Ok(Doc::Filter(mut f)) => {
+                f.file = file.map(Path::to_path_buf);
+                out.filters.push(f);
+            }
             Err((kind, needle)) => {
                 let line = needle
                     .as_deref()
@@ -349,6 +455,7 @@ pub fn load_file(path: &Path, opts: &CompileOptions) -> Loaded {
         Ok(s) => load_str(&s, Some(path), opts),
         Err(e) => Loaded {
             rules: Vec::new(),
+            filters: Vec::new(),
             errors: vec![RuleError {
                 file: Some(path.to_path_buf()),
                 line: None,
@@ -396,6 +503,7 @@ pub fn load_dir(dir: &Path, opts: &CompileOptions) -> Loaded {
     for f in files {
         let l = load_file(&f, opts);
         out.rules.extend(l.rules);
+        out.filters.extend(l.filters);
         out.errors.extend(l.errors);
     }
     out
@@ -445,7 +553,12 @@ fn structure(msg: impl Into<String>, needle: Option<&str>) -> Located {
     (ErrorKind::Structure(msg.into()), needle.map(str::to_string))
 }
 
-fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<(RuleMeta, Vec<Det>, Expr), Located> {
+enum Doc {
+    Rule(Box<RuleMeta>, Detection),
+    Filter(Filter),
+}
+
+fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<Doc, Located> {
     if !doc.is_mapping() {
         return Err(structure("a rule must be a YAML mapping", None));
     }
@@ -453,12 +566,6 @@ fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<(RuleMeta, Vec<Det>,
         return Err((
             ErrorKind::Unsupported("correlation rules are not evaluated yet".into()),
             Some("correlation".into()),
-        ));
-    }
-    if doc.get("filter").is_some() && doc.get("detection").is_none() {
-        return Err((
-            ErrorKind::Unsupported("filter documents are not applied yet".into()),
-            Some("filter".into()),
         ));
     }
     let title = s(doc, "title").ok_or_else(|| structure("missing `title`", None))?;
@@ -489,9 +596,50 @@ fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<(RuleMeta, Vec<Det>,
         name: s(doc, "name"),
         description: s(doc, "description"),
     };
+    if let (Some(f), None) = (doc.get("filter"), doc.get("detection")) {
+        let Yaml::Mapping(fm) = f else {
+            return Err(structure("`filter` must be a mapping", Some("filter")));
+        };
+        let targets = match fm.get("rules") {
+            Some(Yaml::String(a)) if a.eq_ignore_ascii_case("any") => FilterTargets::Any,
+            Some(Yaml::String(one)) => FilterTargets::Rules(vec![one.clone()]),
+            Some(Yaml::Sequence(v)) => FilterTargets::Rules(
+                v.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
+            ),
+            _ => {
+                return Err(structure(
+                    "`filter.rules` must be a list of rule ids or names, or `any`",
+                    Some("filter"),
+                ));
+            }
+        };
+        let mut det = fm.clone();
+        det.remove("rules");
+        let detection = compile_detection(&det, &meta.logsource, opts)?;
+        return Ok(Doc::Filter(Filter {
+            id: meta.id,
+            title: meta.title,
+            logsource: meta.logsource,
+            targets,
+            file: None,
+            detection: Arc::new(detection),
+        }));
+    }
     let Some(Yaml::Mapping(det)) = doc.get("detection") else {
         return Err(structure("missing `detection` (a mapping)", Some("title")));
     };
+    let detection = compile_detection(det, &meta.logsource, opts)?;
+    Ok(Doc::Rule(Box::new(meta), detection))
+}
+
+/// Compiles a detection mapping (search identifiers and `condition`).
+fn compile_detection(
+    det: &Mapping,
+    logsource: &LogSource,
+    opts: &CompileOptions,
+) -> Result<Detection, Located> {
     let none = NoPlaceholders;
     let ph: &dyn Placeholders = match &opts.placeholders {
         Some(p) => p.as_ref(),
@@ -500,7 +648,7 @@ fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<(RuleMeta, Vec<Det>,
     let maps: Vec<&FieldMap> = opts
         .field_maps
         .iter()
-        .filter(|m| m.applies_to(&meta.logsource))
+        .filter(|m| m.applies_to(logsource))
         .collect();
     let mapper = |f: &str| -> Vec<String> {
         maps.iter()
@@ -564,7 +712,10 @@ fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<(RuleMeta, Vec<Det>,
     } else {
         Expr::Or(exprs)
     };
-    Ok((meta, selections, condition))
+    Ok(Detection {
+        selections,
+        condition,
+    })
 }
 
 fn glob_names(pattern: &str, names: &[String]) -> Vec<usize> {

@@ -733,3 +733,34 @@ fn field_maps_apply_by_logsource_and_coalesce() {
     let r = rule_with("sel:\n    ResultType: 1\ncondition: sel", &other).expect("compiles");
     assert!(r.matches(&json!({"ResultType": 1})));
 }
+
+#[test]
+fn filters_follow_pysigma_semantics() {
+    use rampart_sigma::apply_filters;
+    let rules_src = "title: a\nid: rule-a\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: '\\x.exe'\n    condition: sel\n---\ntitle: b\nname: rule_b\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: '\\x.exe'\n    condition: sel\n---\ntitle: c\nid: rule-c\nlogsource:\n    product: linux\ndetection:\n    sel:\n        Image|endswith: '\\x.exe'\n    condition: sel\n";
+    let filters_src = "title: exclude svc\nlogsource:\n    product: windows\nfilter:\n    rules:\n        - rule-a\n        - rule_b\n        - rule-c\n    selection:\n        User|startswith: 'svc_'\n    condition: not selection\n---\ntitle: any\nlogsource:\n    product: windows\n    category: process_creation\nfilter:\n    rules: any\n    sel_1:\n        Host: 'lab*'\n    condition: not 1 of sel_*\n";
+    let opts = CompileOptions::default();
+    let mut rules = load_str(rules_src, None, &opts).rules;
+    let loaded = load_str(filters_src, None, &opts);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    assert_eq!(loaded.filters.len(), 2);
+    // rule-a and rule_b (by name) get both filters; rule-c's log source is outside both.
+    assert_eq!(apply_filters(&mut rules, &loaded.filters), 4);
+    assert_eq!(rules[2].filter_count(), 0);
+    let hit = json!({"Image": "C:\\x.exe", "User": "alice", "Host": "pc1"});
+    let svc = json!({"Image": "C:\\x.exe", "User": "svc_backup", "Host": "pc1"});
+    let lab = json!({"Image": "C:\\x.exe", "User": "alice", "Host": "LAB-7"});
+    for r in &rules[..2] {
+        assert!(r.matches(&hit));
+        assert!(!r.matches(&svc));
+        assert!(!r.matches(&lab));
+    }
+    assert!(rules[2].matches(&svc));
+    // A filter without `rules` is rejected with a reason.
+    let bad = load_str(
+        "title: f\nlogsource:\n    product: windows\nfilter:\n    sel:\n        A: 1\n    condition: sel\n",
+        None,
+        &opts,
+    );
+    assert!(matches!(bad.errors[0].kind, ErrorKind::Structure(_)));
+}
