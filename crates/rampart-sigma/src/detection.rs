@@ -270,7 +270,6 @@ fn bad(key: &str, reason: impl Into<String>) -> ErrorKind {
 
 fn parse_mods(key: &str, mods: &[&str]) -> Result<Mods, ErrorKind> {
     let mut m = Mods::default();
-    let mut position = 0usize;
     let mut anchor = 0;
     for (i, raw) in mods.iter().enumerate() {
         let name = raw.trim();
@@ -295,10 +294,7 @@ fn parse_mods(key: &str, mods: &[&str]) -> Result<Mods, ErrorKind> {
             "expand" => m.expand = true,
             "exists" => m.exists = true,
             "fieldref" => m.fieldref = true,
-            "cidr" => {
-                m.cidr = true;
-                position = position.max(i);
-            }
+            "cidr" => m.cidr = true,
             "re" => {
                 m.re = Some((false, false, false));
                 if i != 0 {
