@@ -51,11 +51,12 @@ pub enum ValueError {
 /// `{.}`, `[dot]`, `(dot)`, `{dot}`, `\.`, `[:]`, `[://]`, `[/]`, `[@]`, `(@)`, `{@}`,
 /// `[at]`, `(at)`, `{at}`; the spaced words ` dot ` and ` at ` (any case) when the value has
 /// no other spaces; and the schemes `hxxp`, `hxxps`, `hXXp`, `fxp` and `fxps`.
-/// Surrounding whitespace, quotes and angle brackets are trimmed.
+/// Surrounding whitespace, quotes (also typographic ones and backticks) and angle brackets
+/// are trimmed.
 pub fn refang(value: &str) -> String {
     let trimmed = value
         .trim()
-        .trim_matches(|c| c == '"' || c == '\'' || c == '<' || c == '>')
+        .trim_matches(|c| matches!(c, '"' | '\'' | '<' | '>' | '`' | '“' | '”' | '‘' | '’'))
         .trim();
     let mut s = String::with_capacity(trimmed.len());
     let bytes = trimmed.as_bytes();
@@ -308,7 +309,11 @@ fn parse_cidr(v: &str) -> Option<Observable> {
 /// labels, at least two labels, at most 253 characters, a TLD that is not all digits.
 /// Internationalized names must be given in punycode (`xn--…`).
 pub fn normalize_domain(v: &str) -> Result<String, &'static str> {
-    let d = v.trim().trim_end_matches('.').to_ascii_lowercase();
+    // `*.evil.example` is written for "evil.example and its subdomains", which is what a
+    // domain indicator matches anyway.
+    let v = v.trim();
+    let v = v.strip_prefix("*.").unwrap_or(v);
+    let d = v.trim_end_matches('.').to_ascii_lowercase();
     if d.is_empty() {
         return Err("it is empty");
     }
@@ -551,6 +556,8 @@ mod tests {
         check(Cidr, "192.0.2.7/32", "192.0.2.7");
         check(Domain, "Evil[.]Example.COM.", "evil.example.com");
         check(Domain, "xn--bcher-kva.example", "xn--bcher-kva.example");
+        check(Domain, "*.dyn[.]evil[.]example", "dyn.evil.example");
+        check(Url, "”hxxps://evil[.]example/x“", "https://evil.example/x");
         check(
             Url,
             "HXXPS://Evil[.]Example.com:443/Login?A=B#frag",
