@@ -537,6 +537,127 @@ mod tests {
         assert_eq!(hits.len(), 1);
     }
 
+    /// The slow, obviously right matcher the fast one must agree with.
+    fn reference(set: &IndicatorSet, q: &Observable, now: Timestamp) -> Vec<(usize, MatchHow)> {
+        fn domain_match(d: &str, x: &str) -> Option<bool> {
+            if d == x {
+                Some(true)
+            } else if x.contains('.') && d.ends_with(&format!(".{x}")) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        let mut out = Vec::new();
+        for (i, ind) in set.iter().enumerate() {
+            if !ind.is_live(set.policy().model(ind.observable.kind()), now) {
+                continue;
+            }
+            let how = match (q, &ind.observable) {
+                (Observable::Ip(a), Observable::Ip(b)) if a == b => Some(MatchHow::Exact),
+                (Observable::Ip(a), Observable::Cidr(n)) if n.contains(a) => {
+                    Some(MatchHow::Network {
+                        prefix_len: n.prefix_len(),
+                    })
+                }
+                (Observable::Domain(d), Observable::Domain(x)) => domain_match(d, x).map(|exact| {
+                    if exact {
+                        MatchHow::Exact
+                    } else {
+                        MatchHow::Subdomain
+                    }
+                }),
+                (Observable::Url(u), Observable::Url(v)) if u == v => Some(MatchHow::Exact),
+                (Observable::Url(u), Observable::Domain(x)) => normalize::url_host(u)
+                    .and_then(|h| domain_match(h, x))
+                    .map(|_| MatchHow::Host),
+                _ => None,
+            };
+            if let Some(how) = how {
+                out.push((i, how));
+            }
+        }
+        out.sort_by_key(|(i, h)| (*i, format!("{h:?}")));
+        out
+    }
+
+    #[test]
+    fn differential_against_a_linear_scan() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut rnd = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let labels = ["a", "b", "evil", "cdn"];
+        let mut set = IndicatorSet::new();
+        let t0 = ts("2026-11-01T00:00:00Z");
+        let mut values = Vec::new();
+        for _ in 0..400 {
+            let obs = match rnd(4) {
+                0 => Observable::Ip(format!("10.0.{}.{}", rnd(4), rnd(8)).parse().unwrap()),
+                1 => {
+                    let len = [8u8, 16, 22, 24, 30][rnd(5) as usize];
+                    let net: IpNet = format!("10.0.{}.{}/{len}", rnd(4), rnd(8)).parse().unwrap();
+                    Observable::Cidr(net.trunc())
+                }
+                2 => {
+                    let n = 2 + rnd(3);
+                    let d: Vec<&str> = (0..n).map(|_| labels[rnd(4) as usize]).collect();
+                    Observable::Domain(format!("{}.example", d.join(".")))
+                }
+                _ => Observable::Url(format!(
+                    "http://{}.example/{}",
+                    labels[rnd(4) as usize],
+                    rnd(3)
+                )),
+            };
+            values.push(obs.clone());
+            let mut ind = Indicator::new(obs, feed(), t0);
+            ind.confidence = crate::Confidence::saturating(rnd(101) as i64);
+            if rnd(5) == 0 {
+                ind.valid_until = Some(ts("2026-11-05T00:00:00Z"));
+            }
+            set.insert(ind);
+        }
+        let mut queries = values.clone();
+        for _ in 0..300 {
+            queries.push(Observable::Ip(
+                format!("10.0.{}.{}", rnd(5), rnd(10)).parse().unwrap(),
+            ));
+            queries.push(Observable::Domain(format!(
+                "x.{}.{}.example",
+                labels[rnd(4) as usize],
+                labels[rnd(4) as usize]
+            )));
+            queries.push(Observable::Url(format!(
+                "http://www.{}.example/{}",
+                labels[rnd(4) as usize],
+                rnd(3)
+            )));
+        }
+        let mut compared = 0;
+        for now in [
+            "2026-11-02T00:00:00Z",
+            "2026-11-20T00:00:00Z",
+            "2026-12-10T00:00:00Z",
+        ] {
+            let now = ts(now);
+            for q in queries.iter().filter(|q| !matches!(q, Observable::Cidr(_))) {
+                let mut fast: Vec<(usize, MatchHow)> = set
+                    .lookup(q, now)
+                    .into_iter()
+                    .map(|m| (m.id.index(), m.how))
+                    .collect();
+                fast.sort_by_key(|(i, h)| (*i, format!("{h:?}")));
+                assert_eq!(fast, reference(&set, q, now), "{q} at {now}");
+                compared += fast.len();
+            }
+        }
+        assert!(compared > 1000, "{compared}");
+    }
+
     #[test]
     fn expired_indicators_stop_matching_but_stay() {
         let mut set = IndicatorSet::new();
