@@ -59,6 +59,8 @@ type Ids = Vec<u32>;
 #[derive(Default)]
 pub struct IndicatorSet {
     all: Vec<Indicator>,
+    /// Per indicator, [`Indicator::live_until_micros`] under the policy.
+    live_until: Vec<i64>,
     policy: DecayPolicy,
     ips: FastMap<IpAddr, Ids>,
     v4: PrefixMap<Ipv4Net, Ids>,
@@ -118,8 +120,38 @@ impl IndicatorSet {
             Observable::UserAgent(ua) => push_str(&mut self.user_agents, ua, id),
             Observable::Asn(n) => self.asns.entry(*n).or_default().push(id),
         }
+        self.live_until
+            .push(indicator.live_until_micros(self.policy.model(indicator.observable.kind())));
         self.all.push(indicator);
         Some(IndicatorId(id))
+    }
+
+    fn refresh(&mut self, i: u32) {
+        if let (Some(ind), Some(slot)) = (
+            self.all.get(i as usize),
+            self.live_until.get_mut(i as usize),
+        ) {
+            *slot = ind.live_until_micros(self.policy.model(ind.observable.kind()));
+        }
+    }
+
+    /// Records a sighting of an indicator (restarting its decay clock).
+    pub fn record_sighting(&mut self, id: IndicatorId, at: Timestamp) {
+        if let Some(ind) = self.all.get_mut(id.index()) {
+            ind.record_sighting(at);
+            self.refresh(id.0);
+        }
+    }
+
+    /// Changes what can change of an indicator in place (not its value), keeping the
+    /// matcher's liveness index in step.
+    pub fn update(&mut self, id: IndicatorId, f: impl FnOnce(&mut Indicator)) {
+        if let Some(ind) = self.all.get_mut(id.index()) {
+            let value = ind.observable.clone();
+            f(ind);
+            ind.observable = value;
+            self.refresh(id.0);
+        }
     }
 
     /// Adds an indicator, or merges it into one with the same value and the same provenance:
@@ -156,6 +188,7 @@ impl IndicatorSet {
         if old.description.is_none() {
             old.description = indicator.description;
         }
+        self.refresh(i);
         Some(IndicatorId(i))
     }
 
@@ -179,10 +212,6 @@ impl IndicatorSet {
 
     pub fn get(&self, id: IndicatorId) -> Option<&Indicator> {
         self.all.get(id.index())
-    }
-
-    pub fn get_mut(&mut self, id: IndicatorId) -> Option<&mut Indicator> {
-        self.all.get_mut(id.index())
     }
 
     pub fn len(&self) -> usize {
@@ -257,9 +286,13 @@ impl IndicatorSet {
         now: Timestamp,
         out: &mut Vec<Match<'a>>,
     ) {
+        let now = now.as_microsecond();
         for &i in ids {
-            if let Some(ind) = self.all.get(i as usize)
-                && ind.is_live(self.policy.model(ind.observable.kind()), now)
+            if self
+                .live_until
+                .get(i as usize)
+                .is_some_and(|&until| now < until)
+                && let Some(ind) = self.all.get(i as usize)
             {
                 out.push(Match {
                     id: IndicatorId(i),

@@ -457,6 +457,33 @@ impl Indicator {
         self.score(model, now) > model.revoke_score
     }
 
+    /// The first instant at which the indicator is no longer live under `model`, as
+    /// microseconds since the Unix epoch (`i64::MAX` for never): the earlier of
+    /// `valid_until` and the moment the decayed score reaches the revoke score. For any
+    /// `now`, `is_live(model, now)` is `now < live_until(model)` up to float rounding;
+    /// the matcher stores this to check liveness without the power function.
+    pub fn live_until_micros(&self, model: &DecayModel) -> i64 {
+        let base = f64::from(self.confidence.get());
+        let last = self.last_seen.as_microsecond();
+        let decay = if base <= model.revoke_score {
+            i64::MIN
+        } else if !model.lifetime_days.is_finite() || model.revoke_score < 0.0 {
+            i64::MAX
+        } else if model.lifetime_days <= 0.0 {
+            i64::MIN
+        } else {
+            let delta = if model.delta > 0.0 { model.delta } else { 1.0 };
+            let days = model.lifetime_days * (1.0 - model.revoke_score / base).powf(delta);
+            let micros = days * 86_400.0 * 1e6;
+            // `as` saturates on overflow, which is what we want here.
+            last.saturating_add(micros as i64)
+        };
+        match self.valid_until {
+            Some(until) => decay.min(until.as_microsecond()),
+            None => decay,
+        }
+    }
+
     /// Whether `viewer` may see this indicator (TLP and origin tenant).
     pub fn shareable_with(&self, viewer: &TenantId) -> bool {
         self.tlp
@@ -668,6 +695,47 @@ mod tests {
         ind.valid_until = Some(ts("2026-02-05T00:00:00Z"));
         assert!(!ind.is_live(model, ts("2026-02-05T00:00:00Z")));
         assert!(ind.is_live(&DecayModel::never(), ts("2026-02-04T23:00:00Z")));
+    }
+
+    #[test]
+    fn live_until_agrees_with_is_live() {
+        let t0 = ts("2026-01-01T00:00:00Z");
+        let policy = DecayPolicy::default();
+        for kind in [
+            ObservableKind::Ipv4,
+            ObservableKind::Domain,
+            ObservableKind::Sha256,
+        ] {
+            let model = policy.model(kind);
+            for conf in (0..=100).step_by(7) {
+                let mut ind = Indicator::new(
+                    Observable::Asn(1),
+                    Provenance::Report { name: "r".into() },
+                    t0,
+                );
+                ind.confidence = Confidence::saturating(conf);
+                let until = ind.live_until_micros(model);
+                for half_days in 0..1000 {
+                    let now = t0 + jiff::SignedDuration::from_hours(12 * half_days + 1);
+                    assert_eq!(
+                        ind.is_live(model, now),
+                        now.as_microsecond() < until,
+                        "{kind} conf {conf} at {now}"
+                    );
+                }
+            }
+        }
+        // OpenCTI IP rule, confidence 100: revoked after 47 × 0.8^1.65 = 32.52 days
+        let mut ind = Indicator::new(
+            Observable::Asn(1),
+            Provenance::Report { name: "r".into() },
+            t0,
+        );
+        ind.confidence = Confidence::MAX;
+        let days = (ind.live_until_micros(policy.model(ObservableKind::Ipv4)) - t0.as_microsecond())
+            as f64
+            / 86_400e6;
+        assert!((days - 32.523).abs() < 0.001, "{days}");
     }
 
     #[test]
