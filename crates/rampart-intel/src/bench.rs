@@ -26,6 +26,10 @@ pub struct BenchReport {
     pub hits: usize,
     /// Mean nanoseconds per lookup.
     pub lookup_ns: f64,
+    /// Mean nanoseconds per lookup of a value from the list (or inside it).
+    pub listed_ns: f64,
+    /// Mean nanoseconds per lookup of a random IPv4 address (nearly all miss).
+    pub random_ns: f64,
 }
 
 impl fmt::Display for BenchReport {
@@ -101,10 +105,12 @@ pub fn bench_indicators(n: usize, lookups: usize) -> BenchReport {
     let mut rng = Rng(0xfeed);
     let sample: Vec<&Observable> = set.iter().map(|i| &i.observable).collect();
     let mut queries = Vec::with_capacity(lookups);
+    let mut listed = 0;
     for q in 0..lookups {
         let r = rng.next();
         let obs = if q % 2 == 0 && !sample.is_empty() {
             let pick = sample[(r % sample.len() as u64) as usize];
+            listed += 1;
             match pick {
                 Observable::Domain(d) => Observable::Domain(format!("www.{d}")),
                 Observable::Cidr(net) => Observable::Ip(net.network()),
@@ -118,19 +124,20 @@ pub fn bench_indicators(n: usize, lookups: usize) -> BenchReport {
         };
         queries.push(obs);
     }
-    let mut hits = 0;
-    let start = Instant::now();
-    for q in &queries {
-        if !black_box(set.lookup(black_box(q), now)).is_empty() {
-            hits += 1;
+    // Listed and random queries alternate; time them apart too.
+    let (mut hits, mut listed_s, mut random_s) = (0, 0.0, 0.0);
+    for (parity, total) in [(0, &mut listed_s), (1, &mut random_s)] {
+        let start = Instant::now();
+        for q in queries.iter().skip(parity).step_by(2) {
+            if !black_box(set.lookup(black_box(q), now)).is_empty() {
+                hits += 1;
+            }
         }
+        *total = start.elapsed().as_secs_f64();
     }
-    let elapsed = start.elapsed().as_secs_f64();
-    let lookup_ns = if queries.is_empty() {
-        0.0
-    } else {
-        elapsed * 1e9 / queries.len() as f64
-    };
+    let per = |secs: f64, n: usize| if n == 0 { 0.0 } else { secs * 1e9 / n as f64 };
+    let random = queries.len() - listed;
+    let lookup_ns = per(listed_s + random_s, queries.len());
     tracing::debug!(n = set.len(), issues = report.issues.len(), "bench loaded");
     BenchReport {
         n: set.len(),
@@ -138,6 +145,8 @@ pub fn bench_indicators(n: usize, lookups: usize) -> BenchReport {
         lookups: queries.len(),
         hits,
         lookup_ns,
+        listed_ns: per(listed_s, listed),
+        random_ns: per(random_s, random),
     }
 }
 
@@ -162,6 +171,9 @@ mod tests {
     #[ignore]
     fn bench_one_million() {
         let r = bench_indicators(1_000_000, 1_000_000);
-        eprintln!("{r} hits={}", r.hits);
+        eprintln!(
+            "{r} hits={} listed_ns={:.0} random_ns={:.0}",
+            r.hits, r.listed_ns, r.random_ns
+        );
     }
 }
