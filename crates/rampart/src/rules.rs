@@ -4,7 +4,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use rampart_sigma::{CompileOptions, Rule, RuleError};
+use rampart_sigma::{CompileOptions, Rule, RuleError, WinEventJson};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -21,17 +21,32 @@ fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Loads every rule file; returns the compiled rules and the rejected documents.
-pub fn load(paths: &[PathBuf]) -> Result<(Vec<Rule>, Vec<RuleError>)> {
+/// A loaded rule set: compiled rules (with the filter documents applied), how many
+/// filters there were, and the rejected documents.
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub filters: usize,
+    pub errors: Vec<RuleError>,
+}
+
+/// Loads every rule file, then applies the filter documents to the rules they name.
+pub fn load(paths: &[PathBuf]) -> Result<RuleSet> {
     let opts = CompileOptions::default();
     let mut rules = Vec::new();
+    let mut filters = Vec::new();
     let mut errors = Vec::new();
     for f in rule_files(paths)? {
         let loaded = rampart_sigma::load_file(&f, &opts);
         rules.extend(loaded.rules);
+        filters.extend(loaded.filters);
         errors.extend(loaded.errors);
     }
-    Ok((rules, errors))
+    rampart_sigma::apply_filters(&mut rules, &filters);
+    Ok(RuleSet {
+        rules,
+        filters: filters.len(),
+        errors,
+    })
 }
 
 #[derive(Serialize)]
@@ -44,13 +59,19 @@ struct Rejected {
 #[derive(Serialize)]
 struct CheckReport {
     loaded: usize,
+    filters: usize,
     rejected: Vec<Rejected>,
 }
 
 pub fn check(paths: &[PathBuf], json: bool) -> Result<()> {
-    let (rules, errors) = load(paths)?;
+    let RuleSet {
+        rules,
+        filters,
+        errors,
+    } = load(paths)?;
     let report = CheckReport {
         loaded: rules.len(),
+        filters,
         rejected: errors
             .iter()
             .map(|e| Rejected {
@@ -67,9 +88,14 @@ pub fn check(paths: &[PathBuf], json: bool) -> Result<()> {
     } else {
         writeln!(
             out,
-            "{} rules loaded, {} rejected",
+            "{} rules loaded, {} rejected{}",
             report.loaded,
-            report.rejected.len()
+            report.rejected.len(),
+            if report.filters > 0 {
+                format!(", {} filters applied", report.filters)
+            } else {
+                String::new()
+            }
         )?;
         for r in &report.rejected {
             writeln!(
@@ -126,7 +152,7 @@ struct Match<'a> {
 }
 
 pub fn test(rule_paths: &[PathBuf], events: &[PathBuf], json: bool) -> Result<()> {
-    let (rules, errors) = load(rule_paths)?;
+    let RuleSet { rules, errors, .. } = load(rule_paths)?;
     if rules.is_empty() {
         bail!(
             "no rule loaded from {} ({} rejected: `rampart rules check` says why)",
@@ -148,8 +174,12 @@ pub fn test(rule_paths: &[PathBuf], events: &[PathBuf], json: bool) -> Result<()
         let file = path.display().to_string();
         for (index, event) in read_events(path)?.iter().enumerate() {
             total += 1;
+            // Windows events in their JSON rendering are read under Sigma's field names.
+            let windows = event.pointer("/Event/System").is_some();
+            let win = WinEventJson::new(event);
+            let view: &dyn rampart_sigma::Event = if windows { &win } else { event };
             for rule in &rules {
-                if !rule.matches(event) {
+                if !rule.matches(view) {
                     continue;
                 }
                 matches += 1;

@@ -589,6 +589,7 @@ fn cli_rules_check_reports_loaded_and_rejected_with_lines() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["loaded"], 1, "{v}");
+    assert_eq!(v["filters"], 0, "{v}");
     let rejected = v["rejected"].as_array().unwrap();
     assert_eq!(rejected.len(), 1, "{v}");
     assert!(rejected[0]["path"].as_str().unwrap().ends_with("bad.yml"));
@@ -656,4 +657,39 @@ fn cli_rules_test_says_which_rule_matches_which_event() {
         text(&out.stdout).contains("by Rampart"),
         "the author is shown with every match"
     );
+}
+
+#[test]
+fn cli_rules_test_reads_windows_event_json_from_the_sigma_regression_data() {
+    let Some(case) = rampart_testkit::shared(
+        "sigma/regression_data/rules-threat-hunting/windows/image_load/image_load_win_werfaultsecure_dbgcore_dbghelp_load",
+    ) else {
+        return;
+    };
+    let Some(rule) = rampart_testkit::shared(
+        "sigma/rules-threat-hunting/windows/image_load/image_load_win_werfaultsecure_dbgcore_dbghelp_load.yml",
+    ) else {
+        return;
+    };
+    let event = std::fs::read_dir(&case)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let out = rampart(&[
+        "rules",
+        "test",
+        "--format",
+        "json",
+        rule.to_str().unwrap(),
+        event.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", text(&out.stdout));
+    assert_eq!(lines[0]["rule_id"], "8a2f4b1c-3d5e-4f7a-9b2c-1e4f6d8a9c2b");
+    assert_eq!(lines[0]["index"], 0);
 }
