@@ -53,7 +53,29 @@ pub struct Match<'a> {
     pub how: MatchHow,
 }
 
-type Ids = Vec<u32>;
+/// The indicators recorded for one key: nearly always one, kept inline (one pointer chase
+/// fewer on a hit).
+#[derive(Clone, Debug)]
+enum Ids {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Ids {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Ids::One(id) => std::slice::from_ref(id),
+            Ids::Many(ids) => ids,
+        }
+    }
+
+    fn push(&mut self, id: u32) {
+        match self {
+            Ids::One(first) => *self = Ids::Many(vec![*first, id]),
+            Ids::Many(ids) => ids.push(id),
+        }
+    }
+}
 
 /// A set of indicators with fast lookup for every observable kind.
 #[derive(Default)]
@@ -108,7 +130,7 @@ impl IndicatorSet {
             return None;
         };
         match &indicator.observable {
-            Observable::Ip(ip) => self.ips.entry(*ip).or_default().push(id),
+            Observable::Ip(ip) => push_key(&mut self.ips, *ip, id),
             Observable::Cidr(IpNet::V4(net)) => push_trie(&mut self.v4, *net, id),
             Observable::Cidr(IpNet::V6(net)) => push_trie(&mut self.v6, *net, id),
             Observable::Domain(d) => push_str(&mut self.domains, d, id),
@@ -118,7 +140,7 @@ impl IndicatorSet {
                 push_str(&mut self.hashes, h, id)
             }
             Observable::UserAgent(ua) => push_str(&mut self.user_agents, ua, id),
-            Observable::Asn(n) => self.asns.entry(*n).or_default().push(id),
+            Observable::Asn(n) => push_key(&mut self.asns, *n, id),
         }
         self.live_until
             .push(indicator.live_until_micros(self.policy.model(indicator.observable.kind())));
@@ -207,7 +229,7 @@ impl IndicatorSet {
             Observable::UserAgent(ua) => self.user_agents.get(ua.as_str()),
             Observable::Asn(n) => self.asns.get(n),
         };
-        ids.map_or(&[], Vec::as_slice)
+        ids.map_or(&[], Ids::as_slice)
     }
 
     pub fn get(&self, id: IndicatorId) -> Option<&Indicator> {
@@ -336,7 +358,7 @@ impl IndicatorSet {
     ) {
         let ip = ip.to_canonical();
         if let Some(ids) = self.ips.get(&ip) {
-            self.push_live(ids, how, now, out);
+            self.push_live(ids.as_slice(), how, now, out);
         }
         self.collect_net(IpNet::from(ip), now, how == MatchHow::Host, out);
     }
@@ -373,7 +395,7 @@ impl IndicatorSet {
             } else {
                 MatchHow::Network { prefix_len }
             };
-            self.push_live(ids, how, now, out);
+            self.push_live(ids.as_slice(), how, now, out);
         }
     }
 
@@ -394,7 +416,7 @@ impl IndicatorSet {
                     (false, true) => MatchHow::Exact,
                     (false, false) => MatchHow::Subdomain,
                 };
-                self.push_live(ids, how, now, out);
+                self.push_live(ids.as_slice(), how, now, out);
             }
             first = false;
             match d.split_once('.') {
@@ -409,7 +431,7 @@ fn push_trie<P: prefix_trie::Prefix>(trie: &mut PrefixMap<P, Ids>, net: P, id: u
     match trie.get_mut(&net) {
         Some(ids) => ids.push(id),
         None => {
-            trie.insert(net, vec![id]);
+            trie.insert(net, Ids::One(id));
         }
     }
 }
@@ -418,9 +440,15 @@ fn push_str(map: &mut FastMap<Box<str>, Ids>, key: &str, id: u32) {
     match map.get_mut(key) {
         Some(ids) => ids.push(id),
         None => {
-            map.insert(key.into(), vec![id]);
+            map.insert(key.into(), Ids::One(id));
         }
     }
+}
+
+fn push_key<K: std::hash::Hash + Eq>(map: &mut FastMap<K, Ids>, key: K, id: u32) {
+    map.entry(key)
+        .and_modify(|ids| ids.push(id))
+        .or_insert(Ids::One(id));
 }
 
 #[cfg(test)]
