@@ -266,6 +266,18 @@ impl IndicatorSet {
         out
     }
 
+    /// [`IndicatorSet::lookup`] into a buffer the caller reuses (cleared first), for hot
+    /// loops over many events.
+    pub fn lookup_into<'a>(
+        &'a self,
+        observable: &Observable,
+        now: Timestamp,
+        out: &mut Vec<Match<'a>>,
+    ) {
+        out.clear();
+        self.collect(observable, now, out);
+    }
+
     /// [`IndicatorSet::lookup`], keeping only what `viewer` may see under TLP.
     pub fn lookup_for(
         &self,
