@@ -7,7 +7,8 @@
 //! that repository (its `lists/` directory, or the repository root).
 //!
 //! Semantics, per list `type`:
-//! - `cidr`: an IP inside a listed network, or a network inside one, is on the list;
+//! - `cidr`: an IP inside a listed network, a network inside one, or a network holding a
+//!   listed entry is on the list;
 //! - `hostname`: a domain equal to, or a subdomain of, a listed name is on the list;
 //! - `string`: an exact (case-insensitive) value.
 //!
@@ -284,7 +285,9 @@ impl Warninglists {
         };
         match observable {
             Observable::Ip(ip) => nets(IpNet::from(*ip)).or_else(|| strings(&ip.to_string())),
-            Observable::Cidr(net) => nets(*net).or_else(|| strings(&net.to_string())),
+            Observable::Cidr(net) => nets(*net)
+                .or_else(|| self.inside(*net, &applies))
+                .or_else(|| strings(&net.to_string())),
             Observable::Domain(d) => {
                 let mut name = d.as_str();
                 loop {
@@ -299,6 +302,21 @@ impl Warninglists {
                 strings(d)
             }
             other => strings(&other.to_string()),
+        }
+    }
+}
+
+impl Warninglists {
+    /// A list with an entry inside `net` (a network indicator wider than, say, a public
+    /// resolver would catch it too).
+    fn inside<'a>(
+        &'a self,
+        net: IpNet,
+        applies: &impl Fn(&[u16]) -> Option<WarninglistHit<'a>>,
+    ) -> Option<WarninglistHit<'a>> {
+        match net {
+            IpNet::V4(n) => self.v4.children(&n).find_map(|(_, ids)| applies(ids)),
+            IpNet::V6(n) => self.v6.children(&n).find_map(|(_, ids)| applies(ids)),
         }
     }
 }
@@ -365,6 +383,10 @@ mod tests {
         assert_eq!(hit(Ipv4, "1.1.1.77").as_deref(), Some("public-dns-v4"));
         assert_eq!(hit(Cidr, "1.1.1.0/25").as_deref(), Some("public-dns-v4"));
         assert_eq!(hit(Ipv4, "8.8.4.4"), None);
+        // a network that holds a listed value
+        assert_eq!(hit(Cidr, "8.8.0.0/16").as_deref(), Some("public-dns-v4"));
+        assert_eq!(hit(Cidr, "0.0.0.0/0").as_deref(), Some("public-dns-v4"));
+        assert_eq!(hit(Cidr, "9.9.0.0/16"), None);
         assert_eq!(hit(Domain, "mail.google.com").as_deref(), Some("tranco10k"));
         assert_eq!(hit(Domain, "google.com.evil.example"), None);
         // hostname lists do not refuse URLs or emails on those hosts
