@@ -307,8 +307,13 @@ fn parse_cidr(v: &str) -> Option<Observable> {
 
 /// Lower-cased, no trailing dot, ASCII letters, digits, `-` and `_` in 1–63 character
 /// labels, at least two labels, at most 253 characters, a TLD that is not all digits.
-/// Internationalized names must be given in punycode (`xn--…`).
+/// Internationalized labels are lower-cased and punycode-encoded (`bücher` → `xn--bcher-kva`);
+/// this is IDNA's encoding step without UTS 46 mapping or NFC normalization, so give
+/// such names as they appear (or already in `xn--` form).
 pub fn normalize_domain(v: &str) -> Result<String, &'static str> {
+    if !v.is_ascii() {
+        return normalize_domain(&to_ascii_labels(v)?);
+    }
     // `*.evil.example` is written for "evil.example and its subdomains", which is what a
     // domain indicator matches anyway.
     let v = v.trim();
@@ -316,9 +321,6 @@ pub fn normalize_domain(v: &str) -> Result<String, &'static str> {
     let d = v.trim_end_matches('.').to_ascii_lowercase();
     if d.is_empty() {
         return Err("it is empty");
-    }
-    if !d.is_ascii() {
-        return Err("it is not ASCII; give internationalized names in punycode (xn--…)");
     }
     if d.len() > 253 {
         return Err("it is longer than 253 characters");
@@ -347,6 +349,106 @@ pub fn normalize_domain(v: &str) -> Result<String, &'static str> {
         return Err("its last label is a number");
     }
     Ok(d)
+}
+
+/// Each non-ASCII label lower-cased and punycode-encoded with the `xn--` prefix; the
+/// ideographic full stops IDNA treats as dots become dots.
+fn to_ascii_labels(v: &str) -> Result<String, &'static str> {
+    let v: String = v
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '\u{3002}' | '\u{ff0e}' | '\u{ff61}' => '.',
+            c => c,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for label in v.split('.') {
+        if label.is_ascii() {
+            out.push(label.to_ascii_lowercase());
+            continue;
+        }
+        let lower: Vec<char> = label.chars().flat_map(char::to_lowercase).collect();
+        if !lower.iter().all(|c| c.is_alphanumeric() || *c == '-') {
+            return Err("a label holds characters that are not letters, digits or '-'");
+        }
+        let code = punycode(&lower).ok_or("a label is too long to encode")?;
+        out.push(format!("xn--{code}"));
+    }
+    Ok(out.join("."))
+}
+
+/// Punycode (RFC 3492) encoding of one label.
+fn punycode(input: &[char]) -> Option<String> {
+    const BASE: u32 = 36;
+    const TMIN: u32 = 1;
+    const TMAX: u32 = 26;
+    const SKEW: u32 = 38;
+    const DAMP: u32 = 700;
+    fn adapt(delta: u32, points: u32, first: bool) -> u32 {
+        let mut delta = if first { delta / DAMP } else { delta / 2 };
+        delta += delta / points.max(1);
+        let mut k = 0;
+        while delta > ((BASE - TMIN) * TMAX) / 2 {
+            delta /= BASE - TMIN;
+            k += BASE;
+        }
+        k + ((BASE - TMIN + 1) * delta) / (delta + SKEW)
+    }
+    fn digit(d: u32) -> char {
+        // d < 36 by construction
+        let d = d as u8;
+        if d < 26 {
+            char::from(b'a' + d)
+        } else {
+            char::from(b'0' + (d - 26))
+        }
+    }
+    let mut output: String = input.iter().filter(|c| c.is_ascii()).collect();
+    let basic = output.len() as u32;
+    let mut handled = basic;
+    if basic > 0 {
+        output.push('-');
+    }
+    let total = u32::try_from(input.len()).ok()?;
+    let (mut n, mut delta, mut bias) = (128u32, 0u32, 72u32);
+    while handled < total {
+        let m = input.iter().map(|&c| c as u32).filter(|&c| c >= n).min()?;
+        delta = delta.checked_add((m - n).checked_mul(handled + 1)?)?;
+        n = m;
+        for &c in input {
+            let c = c as u32;
+            if c < n {
+                delta = delta.checked_add(1)?;
+            }
+            if c == n {
+                let mut q = delta;
+                let mut k = BASE;
+                loop {
+                    let t = if k <= bias {
+                        TMIN
+                    } else if k >= bias + TMAX {
+                        TMAX
+                    } else {
+                        k - bias
+                    };
+                    if q < t {
+                        break;
+                    }
+                    output.push(digit(t + (q - t) % (BASE - t)));
+                    q = (q - t) / (BASE - t);
+                    k += BASE;
+                }
+                output.push(digit(q));
+                bias = adapt(delta, handled + 1, handled == basic);
+                delta = 0;
+                handled += 1;
+            }
+        }
+        delta = delta.checked_add(1)?;
+        n = n.checked_add(1)?;
+    }
+    Some(output)
 }
 
 /// `scheme://[userinfo@]host[:port]/path[?query]`: lower-case scheme and host, no trailing
@@ -557,6 +659,16 @@ mod tests {
         check(Domain, "Evil[.]Example.COM.", "evil.example.com");
         check(Domain, "xn--bcher-kva.example", "xn--bcher-kva.example");
         check(Domain, "*.dyn[.]evil[.]example", "dyn.evil.example");
+        // IDNA: RFC 3492 / well-known encodings
+        check(Domain, "Bücher[.]example", "xn--bcher-kva.example");
+        check(Domain, "münchen.de", "xn--mnchen-3ya.de");
+        check(Domain, "пример。рф", "xn--e1afmkfd.xn--p1ai");
+        check(
+            Url,
+            "hxxps://Bücher[.]example/Pfad",
+            "https://xn--bcher-kva.example/Pfad",
+        );
+        check(Email, "a@münchen.de", "a@xn--mnchen-3ya.de");
         check(Url, "”hxxps://evil[.]example/x“", "https://evil.example/x");
         check(
             Url,
@@ -605,7 +717,7 @@ mod tests {
         );
         assert!(msg(Sha256, "xyz").contains("not hex digits"));
         assert!(msg(Domain, "localhost").contains("single label"));
-        assert!(msg(Domain, "bücher.example").contains("punycode"));
+        assert!(msg(Domain, "bü★cher.example").contains("not letters"));
         assert!(msg(Domain, "1.2.3.999").contains("number"));
         assert!(msg(Url, "evil.example/x").contains("no scheme"));
         assert!(msg(Email, "nobody").contains("not an email"));
