@@ -162,6 +162,15 @@ enum BenchWhat {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Loading a million indicators into the matcher, and the cost of one lookup.
+    Indicators {
+        /// Indicators to generate and load (a mix of IPs, networks, domains and hashes).
+        #[arg(long, default_value_t = 1_000_000)]
+        count: usize,
+        /// Lookups to time (a mix of listed and unlisted values).
+        #[arg(long, default_value_t = 2_000_000)]
+        lookups: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -302,6 +311,15 @@ fn run(command: Command) -> Result<()> {
                 state_identities,
                 rounds,
             } => bench::hunt(events, identities, state_identities, rounds),
+            BenchWhat::Indicators { count, lookups } => {
+                if count == 0 || lookups == 0 {
+                    anyhow::bail!("--count and --lookups must be at least 1");
+                }
+                eprintln!("loading {count} generated indicators, then {lookups} lookups…");
+                let report = rampart_intel::bench_indicators(count, lookups);
+                println!("{report}");
+                Ok(())
+            }
         },
     }
 }

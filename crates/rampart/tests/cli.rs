@@ -693,3 +693,20 @@ fn cli_rules_test_reads_windows_event_json_from_the_sigma_regression_data() {
     assert_eq!(lines[0]["rule_id"], "8a2f4b1c-3d5e-4f7a-9b2c-1e4f6d8a9c2b");
     assert_eq!(lines[0]["index"], 0);
 }
+
+#[test]
+fn cli_bench_indicators_reports_its_figures_last() {
+    let out = rampart(&[
+        "bench",
+        "indicators",
+        "--count",
+        "5000",
+        "--lookups",
+        "5000",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let last = stdout.lines().last().unwrap();
+    assert!(last.starts_with("indicators: n=5000 load_s="), "{last}");
+    assert!(last.contains(" lookup_ns="), "{last}");
+}
