@@ -22,6 +22,17 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Standard output as one JSON value per line.
+fn json_lines(out: &Output) -> Vec<Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+/// A small Sigma rule for the `rules` commands.
+const MFA_RULE: &str = "title: MFA denied\nid: 11111111-1111-4111-8111-111111111111\nauthor: Rampart\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  sel:\n    ResultType: 500121\n  condition: sel\n";
+
 /// Generates a world into a temp dir and hunts it as its README says, with JSON output.
 fn generate_and_hunt(world: &str, dir: &Path) -> (Vec<Value>, Value, String) {
     let out = rampart(&["demo-data", "--world", world, dir.to_str().unwrap()]);
@@ -418,10 +429,7 @@ fn cli_geoip_places_records_without_coordinates() {
     };
     let out = rampart(&args(true).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let findings: Vec<Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let findings = json_lines(&out);
     let travel = of_kind(&findings, "impossible_travel");
     assert_eq!(travel.len(), 1, "{findings:#?}");
     assert_eq!(travel[0]["tenant"], "acme");
@@ -522,10 +530,7 @@ fn cli_normalize_round_trips_through_ocsf() {
     );
     let json = rampart(&["normalize", &acme]);
     assert!(json.status.success(), "{}", text(&json.stderr));
-    let native: Vec<Value> = text(&json.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let native = json_lines(&json);
     assert!(native.len() > 100);
     assert!(
         native
@@ -543,19 +548,13 @@ fn cli_normalize_round_trips_through_ocsf() {
     assert!(ocsf.status.success());
     let ocsf_file = dir.path().join("acme.ocsf.ndjson");
     std::fs::write(&ocsf_file, &ocsf.stdout).unwrap();
-    let lines: Vec<Value> = text(&ocsf.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&ocsf);
     assert_eq!(lines.len(), native.len());
     assert!(lines.iter().all(|l| l["class_uid"] == 3002));
     // Reading the OCSF back gives the same users, times, IPs and outcomes.
     let back = rampart(&["normalize", &format!("acme-dental={}", ocsf_file.display())]);
     assert!(back.status.success(), "{}", text(&back.stderr));
-    let back: Vec<Value> = text(&back.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let back = json_lines(&back);
     assert_eq!(back.len(), native.len());
     for (a, b) in native.iter().zip(&back) {
         for key in ["user", "time", "ip", "outcome", "record_id"] {
@@ -568,11 +567,7 @@ fn cli_normalize_round_trips_through_ocsf() {
 #[test]
 fn cli_rules_check_reports_loaded_and_rejected_with_lines() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("good.yml"),
-        "title: MFA denied\nid: 11111111-1111-4111-8111-111111111111\nauthor: Rampart\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  sel:\n    ResultType: 500121\n  condition: sel\nlevel: medium\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("good.yml"), MFA_RULE).unwrap();
     std::fs::write(
         dir.path().join("bad.yml"),
         "title: Broken\nlogsource:\n  product: azure\ndetection:\n  sel:\n    ResultType|nosuchmodifier: 1\n  condition: sel and other\n",
@@ -606,11 +601,7 @@ fn cli_rules_check_reports_loaded_and_rejected_with_lines() {
 fn cli_rules_test_says_which_rule_matches_which_event() {
     let dir = tempfile::tempdir().unwrap();
     let rule = dir.path().join("mfa.yml");
-    std::fs::write(
-        &rule,
-        "title: MFA denied\nid: 11111111-1111-4111-8111-111111111111\nauthor: Rampart\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  sel:\n    ResultType: 500121\n  condition: sel\n",
-    )
-    .unwrap();
+    std::fs::write(&rule, MFA_RULE).unwrap();
     let events = dir.path().join("events.ndjson");
     // The same code as a string and as a number must both match.
     std::fs::write(
@@ -627,10 +618,7 @@ fn cli_rules_test_says_which_rule_matches_which_event() {
         events.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let lines: Vec<Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&out);
     let idx: Vec<u64> = lines.iter().map(|l| l["index"].as_u64().unwrap()).collect();
     assert_eq!(idx, [1, 2]);
     assert_eq!(lines[0]["rule_id"], "11111111-1111-4111-8111-111111111111");
@@ -685,10 +673,7 @@ fn cli_rules_test_reads_windows_event_json_from_the_sigma_regression_data() {
         event.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let lines: Vec<Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&out);
     assert_eq!(lines.len(), 1, "{}", text(&out.stdout));
     assert_eq!(lines[0]["rule_id"], "8a2f4b1c-3d5e-4f7a-9b2c-1e4f6d8a9c2b");
     assert_eq!(lines[0]["index"], 0);
