@@ -178,6 +178,24 @@ fn score(findings: &[Value], labels: &Value) -> Score {
     }
 }
 
+impl Score {
+    /// Recall 1.0, precision at full recall ≥ 0.95, every password-proven attack ≥ high.
+    fn assert_meets_the_bar(&self) {
+        assert!(self.missed.is_empty(), "missed attacks: {:#?}", self.missed);
+        assert!(
+            self.weak_proven.is_empty(),
+            "password-proven attacks below high: {:#?}",
+            self.weak_proven
+        );
+        let p = self.precision_at_full_recall.unwrap_or(0.0);
+        assert!(
+            p >= 0.95,
+            "precision {p} at full recall; false positives: {:#?}",
+            self.false_positives
+        );
+    }
+}
+
 fn of_kind<'a>(findings: &'a [Value], kind: &str) -> Vec<&'a Value> {
     findings.iter().filter(|f| f["kind"] == kind).collect()
 }
@@ -221,18 +239,7 @@ fn seed_story_is_found_end_to_end() {
     );
 
     let s = score(&findings, &labels);
-    assert!(s.missed.is_empty(), "missed attacks: {:#?}", s.missed);
-    assert!(
-        s.weak_proven.is_empty(),
-        "password-proven attacks below high: {:#?}",
-        s.weak_proven
-    );
-    let p = s.precision_at_full_recall.unwrap();
-    assert!(
-        p >= 0.95,
-        "precision {p} at full recall; false positives: {:#?}",
-        s.false_positives
-    );
+    s.assert_meets_the_bar();
     assert_eq!(s.caught, s.attacks);
     assert!(stderr.contains("findings:"), "{stderr}");
 }
@@ -249,18 +256,7 @@ fn evaluation_world_reaches_precision_095_at_full_recall() {
         s.precision_at_full_recall,
         s.false_positives.len()
     );
-    assert!(s.missed.is_empty(), "missed attacks: {:#?}", s.missed);
-    assert!(
-        s.weak_proven.is_empty(),
-        "password-proven attacks below high: {:#?}",
-        s.weak_proven
-    );
-    let p = s.precision_at_full_recall.unwrap();
-    assert!(
-        p >= 0.95,
-        "precision {p} at full recall; false positives: {:#?}",
-        s.false_positives
-    );
+    s.assert_meets_the_bar();
 }
 
 #[test]
