@@ -7,6 +7,7 @@ use serde_yaml::Value as Yaml;
 
 use crate::error::ErrorKind;
 use crate::event::{Event, FieldValue, format_float, parse_number};
+use crate::mapping::Mapped;
 use crate::pattern::{self, Piece, StrPattern};
 
 /// Values for `expand` placeholders (`%name%`), e.g. per tenant.
@@ -94,17 +95,27 @@ impl Re {
 
 /// Where a Sigma field is read from: the event paths a field mapping gives, tried in order;
 /// the first one present is the field's value (so `null`, `exists` and `neq` see one value).
+/// When none is present, the value the log source implies (if the mapping gives one).
 #[derive(Debug, Clone)]
-pub(crate) struct Targets(Vec<String>);
+pub(crate) struct Targets(Mapped);
 
 impl Targets {
     fn get<'e>(&self, event: &'e dyn Event) -> Option<FieldValue<'e>> {
-        self.0.iter().find_map(|p| event.field(p))
+        self.0
+            .paths
+            .iter()
+            .find_map(|p| event.field(p))
+            .or_else(|| {
+                self.0
+                    .implied
+                    .as_ref()
+                    .map(|v| FieldValue::Str(std::borrow::Cow::Owned(v.clone())))
+            })
     }
 }
 
-/// Maps a Sigma field name to the event paths to read it from.
-pub(crate) type FieldMapper<'a> = &'a dyn Fn(&str) -> Vec<String>;
+/// Maps a Sigma field name to where it is read from.
+pub(crate) type FieldMapper<'a> = &'a dyn Fn(&str) -> Mapped;
 
 /// A compiled detection item: `field|mods: values`.
 #[derive(Debug)]

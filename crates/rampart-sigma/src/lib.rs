@@ -40,6 +40,7 @@ mod error;
 mod event;
 mod mapping;
 mod pattern;
+pub mod pipelines;
 mod rule;
 mod windows;
 

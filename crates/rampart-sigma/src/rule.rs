@@ -10,7 +10,7 @@ use crate::condition::{self, Condition, Quantifier};
 use crate::detection::{self, FieldMapper, Item, Placeholders};
 use crate::error::{ErrorKind, RuleError};
 use crate::event::Event;
-use crate::mapping::FieldMap;
+use crate::mapping::{FieldMap, Mapped};
 
 /// The log source a rule applies to (used for routing, not matching).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -650,10 +650,10 @@ fn compile_detection(
         .iter()
         .filter(|m| m.applies_to(logsource))
         .collect();
-    let mapper = |f: &str| -> Vec<String> {
+    let mapper = |f: &str| -> Mapped {
         maps.iter()
             .find_map(|m| m.targets(f))
-            .unwrap_or_else(|| vec![f.to_string()])
+            .unwrap_or_else(|| Mapped::identity(f))
     };
     let map: FieldMapper<'_> = &mapper;
     let mut names = Vec::new();

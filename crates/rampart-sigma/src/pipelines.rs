@@ -1,0 +1,456 @@
+//! Shipped field mappings ("processing pipelines") for the identity log sources, so that the
+//! SigmaHQ rules for `azure` sign-ins, `m365`, `okta` and Google Workspace `login` run
+//! unchanged on the raw records Rampart reads. Each function returns a [`FieldMap`] scoped
+//! to the Sigma log source it serves; [`identity_field_maps`] returns them all, ready for
+//! [`CompileOptions::field_maps`](crate::CompileOptions).
+//!
+//! Semantics to keep in mind (see [`FieldMap`]): a Sigma field's paths are tried in order and
+//! the **first path present** in the event is its value (a coalesce, not an OR). Where one
+//! name lives at several paths in the shapes a map serves, the paths are listed so that in
+//! every shape exactly one of them can be present. Event lookup is ASCII case-insensitive per
+//! path step, so a rule's `userAgent` already finds Graph's `userAgent`; the maps are needed
+//! where the *path* differs (nesting, another name), not only the case.
+//!
+//! What path mapping cannot do, and is therefore left unmapped (rules using these names do
+//! not match the raw records; listed per map below and in the crate README): value
+//! translations (Log Analytics' `Status: 'Success'`, Okta has none), name/value lists
+//! addressed by name (O365 `ExtendedProperties`, Google `parameters`), and values no raw
+//! record carries.
+
+use crate::mapping::FieldMap;
+
+/// Adds one Sigma field (under each spelling in `names`) mapped to `paths`.
+fn alias(map: FieldMap, names: &[&str], paths: &[&str]) -> FieldMap {
+    names
+        .iter()
+        .fold(map, |m, n| m.map(*n, paths.iter().copied()))
+}
+
+/// Entra ID sign-ins, Log Analytics (`SigninLogs`) column names → paths, for a shape whose
+/// sign-in object is at `prefix` (`""` for Graph, `"properties."` for the Azure Monitor
+/// export). Columns that are the same in both (except case) need no entry.
+///
+/// Basis: the `SigninLogs` table reference (Log Analytics columns) and the Graph `signIn`
+/// resource (v1.0 and beta), as summarised in `research/log-formats.md` §1a/1b; the SigmaHQ
+/// `azure/signinlogs` rules' field names (counted in `research/sigma.md` §3).
+fn entra_pairs() -> Vec<(&'static [&'static str], &'static str)> {
+    vec![
+        // status{errorCode:int, failureReason, additionalDetails}.
+        (&["ResultType"], "status.errorCode"),
+        (
+            &["ResultDescription", "Resultdescription"],
+            "status.failureReason",
+        ),
+        // The Log Analytics `Status` column is the whole status object; the rules that use
+        // it with `contains` look for additionalDetails text ("MFA denied; …"). The rules'
+        // `Status: 'Success'` is the portal's derived status and matches no raw value.
+        (&["Status"], "status.additionalDetails"),
+        (&["AuthenticationRequirement"], "authenticationRequirement"), // beta / export only
+        (
+            &["AuthenticationRequirementPolicies"],
+            "authenticationRequirementPolicies",
+        ),
+        (&["AuthenticationDetails"], "authenticationDetails"),
+        (&["AuthenticationProtocol"], "authenticationProtocol"),
+        (&["AuthenticationMethodsUsed"], "authenticationMethodsUsed"),
+        (&["MfaDetail"], "mfaDetail"),
+        (&["MfaDetail.authMethod"], "mfaDetail.authMethod"),
+        (&["MfaDetail.authDetail"], "mfaDetail.authDetail"),
+        (&["userAgent", "UserAgent"], "userAgent"),
+        (&["AppDisplayName"], "appDisplayName"),
+        (&["AppId"], "appId"),
+        (&["ClientAppUsed", "ClientApp"], "clientAppUsed"),
+        (
+            &["ConditionalAccessStatus", "conditionalAccessStatus"],
+            "conditionalAccessStatus",
+        ),
+        (
+            &["ConditionalAccessPolicies"],
+            "appliedConditionalAccessPolicies",
+        ),
+        (&["CorrelationId"], "correlationId"),
+        (&["CreatedDateTime"], "createdDateTime"),
+        (&["Id"], "id"),
+        (&["IPAddress"], "ipAddress"),
+        (&["IsInteractive"], "isInteractive"),
+        (&["AutonomousSystemNumber"], "autonomousSystemNumber"),
+        (&["NetworkLocationDetails"], "networkLocationDetails"),
+        (&["DeviceDetail"], "deviceDetail"),
+        (
+            &["DeviceDetail.trusttype", "DeviceDetail.trustType"],
+            "deviceDetail.trustType",
+        ),
+        (
+            &["DeviceDetail.isCompliant", "DeviceDetail.iscompliant"],
+            "deviceDetail.isCompliant",
+        ),
+        (
+            &["DeviceDetail.isManaged", "DeviceDetail.ismanaged"],
+            "deviceDetail.isManaged",
+        ),
+        (
+            &["DeviceDetail.deviceId", "DeviceDetail.deviceid"],
+            "deviceDetail.deviceId",
+        ),
+        (
+            &["DeviceDetail.displayName", "DeviceDetail.displayname"],
+            "deviceDetail.displayName",
+        ),
+        (
+            &[
+                "DeviceDetail.operatingSystem",
+                "DeviceDetail.operatingsystem",
+            ],
+            "deviceDetail.operatingSystem",
+        ),
+        (&["DeviceDetail.browser"], "deviceDetail.browser"),
+        (&["LocationDetails"], "location"),
+        (&["LocationDetails.city"], "location.city"),
+        (&["LocationDetails.state"], "location.state"),
+        (
+            &["LocationDetails.countryOrRegion"],
+            "location.countryOrRegion",
+        ),
+        (
+            &["LocationDetails.geoCoordinates.latitude"],
+            "location.geoCoordinates.latitude",
+        ),
+        (
+            &["LocationDetails.geoCoordinates.longitude"],
+            "location.geoCoordinates.longitude",
+        ),
+        (&["ResourceDisplayName"], "resourceDisplayName"),
+        (&["ResourceId"], "resourceId"),
+        (&["ResourceTenantId"], "resourceTenantId"),
+        (&["HomeTenantId"], "homeTenantId"),
+        (&["CrossTenantAccessType"], "crossTenantAccessType"),
+        (&["RiskDetail"], "riskDetail"),
+        (&["RiskEventTypes"], "riskEventTypes"),
+        (&["RiskEventTypes_V2"], "riskEventTypes_v2"),
+        (&["RiskLevelAggregated"], "riskLevelAggregated"),
+        (&["RiskLevelDuringSignIn"], "riskLevelDuringSignIn"),
+        (&["RiskState"], "riskState"),
+        (&["ServicePrincipalId"], "servicePrincipalId"),
+        (&["ServicePrincipalName"], "servicePrincipalName"),
+        (&["SessionId"], "sessionId"),
+        (&["TokenIssuerType"], "tokenIssuerType"),
+        (&["IncomingTokenType"], "incomingTokenType"),
+        (&["UniqueTokenIdentifier"], "uniqueTokenIdentifier"),
+        (&["UserDisplayName"], "userDisplayName"),
+        (&["UserId"], "userId"),
+        (
+            &["UserPrincipalName", "Username", "UserName"],
+            "userPrincipalName",
+        ),
+        (&["UserType"], "userType"),
+    ]
+}
+
+/// Top-level fields of the Azure Monitor export that a sign-in path does not cover, tried
+/// after the `properties` paths (the export's `resultType` is the same code as a string;
+/// its top-level `location` is the country code, not the geo object).
+fn envelope_fallback(sigma: &str) -> Option<&'static str> {
+    match sigma {
+        "ResultType" => Some("resultType"),
+        "ResultDescription" | "Resultdescription" => Some("resultDescription"),
+        "IPAddress" => Some("callerIpAddress"),
+        "CorrelationId" => Some("correlationId"),
+        _ => None,
+    }
+}
+
+fn entra_scope() -> FieldMap {
+    FieldMap::new().product("azure").service("signinlogs")
+}
+
+/// Entra ID sign-ins as Microsoft Graph `signIn` objects (`/v1.0` and `/beta`
+/// `auditLogs/signIns`, one object of `value[]` per event), for rules with
+/// `product: azure, service: signinlogs`.
+///
+/// Beta-only properties (`authenticationRequirement`, `authenticationDetails`, `sessionId`,
+/// `networkLocationDetails`, `autonomousSystemNumber`, …) are absent from v1.0 records, so
+/// rules on them do not match v1.0 data.
+///
+/// Not mapped (no raw equivalent): `ActivityDetails`, `properties.message` (the rules' `Device
+/// Code` / `ROPC` are portal texts; raw records say `authenticationProtocol: deviceCode` /
+/// `ropc`), and the value `Status: 'Success'` (see the module docs).
+pub fn entra_signin_graph() -> FieldMap {
+    entra_pairs()
+        .into_iter()
+        .fold(entra_scope(), |m, (names, path)| alias(m, names, &[path]))
+        .map("Location", ["location.countryOrRegion"])
+}
+
+/// Entra ID sign-ins as the Azure Monitor diagnostic export (`SignInLogs`,
+/// `NonInteractiveUserSignInLogs`, … categories; Event Hub `records[]` items or storage
+/// JSON lines): the sign-in is the Graph beta shape under `properties`, with the envelope
+/// (`resultType` as a string, `resultDescription`, `callerIpAddress`, `location` = country
+/// code) at top level. For rules with `product: azure, service: signinlogs`.
+///
+/// Not mapped: as for [`entra_signin_graph`].
+pub fn entra_signin_azure_monitor() -> FieldMap {
+    entra_pairs()
+        .into_iter()
+        .fold(entra_scope(), |m, (names, path)| {
+            names.iter().fold(m, |m, n| {
+                let p = format!("properties.{path}");
+                match envelope_fallback(n) {
+                    Some(top) => m.map(*n, [p, top.to_string()]),
+                    None => m.map(*n, [p]),
+                }
+            })
+        })
+        .map(
+            "Location",
+            ["properties.location.countryOrRegion", "location"],
+        )
+}
+
+/// Entra ID sign-ins in either shape (Graph `signIn` or the Azure Monitor export): for each
+/// Sigma name the export's `properties.…` path first, then the Graph path, then the export's
+/// top-level fallback. A Graph record has no `properties` key and an export record has no
+/// top-level sign-in fields (apart from the envelope fallbacks, which come last), so the
+/// first path present is the right one in both. This is the map [`identity_field_maps`] uses.
+pub fn entra_signins() -> FieldMap {
+    entra_pairs()
+        .into_iter()
+        .fold(entra_scope(), |m, (names, path)| {
+            names.iter().fold(m, |m, n| {
+                let mut paths = vec![format!("properties.{path}"), path.to_string()];
+                if let Some(top) = envelope_fallback(n) {
+                    paths.push(top.to_string());
+                }
+                m.map(*n, paths)
+            })
+        })
+        .map(
+            "Location",
+            [
+                "properties.location.countryOrRegion",
+                "location.countryOrRegion",
+                "location",
+            ],
+        )
+}
+
+/// O365 Management Activity API records (`Audit.AzureActiveDirectory`, `Audit.Exchange`,
+/// `Audit.General`; also the `AuditData` JSON of a Purview / `Search-UnifiedAuditLog` export)
+/// for rules with `product: m365, service: audit`.
+///
+/// The SigmaHQ `m365/audit` rules use the records' own top-level names (`Operation`,
+/// `Workload`, `ResultStatus`, `ApplicationId`, `ObjectId`, and the ThreatIntelligence
+/// `Directionality`, `DeliveryAction`): they are listed as identity entries. `RequestType`
+/// lives in the `ExtendedProperties` name/value list (`{Name: RequestType, Value: …}`),
+/// which a path cannot address by name: it is mapped to `ExtendedProperties.Value`, i.e. to
+/// **any** extended property's value, an approximation that is exact for equality on
+/// distinctive values such as `Cmsi:Cmsi` but not for `null`/`exists`/`neq`.
+///
+/// Basis: the Office 365 Management Activity API schema (common, Azure AD and STS logon
+/// schemas) and real records in `samples/o365` (`research/log-formats.md` §2).
+pub fn o365_audit() -> FieldMap {
+    let native = [
+        "Operation",
+        "Workload",
+        "ResultStatus",
+        "ApplicationId",
+        "ObjectId",
+        "UserId",
+        "ClientIP",
+        "RecordType",
+        "Directionality",
+        "DeliveryAction",
+    ];
+    native
+        .iter()
+        .fold(FieldMap::new().product("m365").service("audit"), |m, n| {
+            m.map(*n, [*n])
+        })
+        .map("RequestType", ["RequestType", "ExtendedProperties.Value"])
+        .map("ErrorNumber", ["ErrorNumber", "ErrorCode"])
+        .map("ErrorCode", ["ErrorCode", "ErrorNumber"])
+}
+
+/// O365 Management Activity `SecurityComplianceAlerts` records (`Audit.General`, workload
+/// `SecurityComplianceCenter`, `Name` = the alert's name) for rules with `product: m365,
+/// service: threat_management` and `threat_detection`: `eventSource` → `Workload`,
+/// `eventName` → `Name`, `Payload` → `Data` (the alert's JSON-in-a-string).
+///
+/// Not mapped: `status`. The rules require `status: success`, a value no Management
+/// Activity alert record carries (their `Status` is `Active`/`Investigating`/`Resolved`/
+/// `Dismissed`, their `ResultStatus` `Succeeded`), so these rules do not match raw records.
+pub fn o365_alerts(service: &str) -> FieldMap {
+    FieldMap::new()
+        .product("m365")
+        .service(service)
+        .map("eventSource", ["Workload"])
+        .map("eventName", ["Name"])
+        .map("Payload", ["Data"])
+}
+
+/// O365 Management Activity `Audit.Exchange` admin (cmdlet) records for rules with
+/// `product: m365, service: exchange`: `eventSource` → `Workload` (`Exchange`), `eventName`
+/// → `Operation` (the cmdlet, e.g. `Add-FederatedDomain`). Not mapped: `status` (as for
+/// [`o365_alerts`]).
+pub fn o365_exchange() -> FieldMap {
+    FieldMap::new()
+        .product("m365")
+        .service("exchange")
+        .map("eventSource", ["Workload"])
+        .map("eventName", ["Operation"])
+}
+
+/// Okta System Log `LogEvent`s (`/api/v1/logs`, one array item per event) for rules with
+/// `product: okta, service: okta`. The SigmaHQ Okta rules are written on the System Log's
+/// own JSON paths, so every entry is the identity; they are listed so that the map states
+/// what is covered. `securityContext.isProxy` is a JSON boolean compared with the rules'
+/// string `'true'` (the engine compares a string with a boolean's text).
+///
+/// Basis: the Okta management OpenAPI `LogEvent` schema and `samples/okta`
+/// (`research/log-formats.md` §3).
+pub fn okta_system_log() -> FieldMap {
+    [
+        "eventType",
+        "legacyEventType",
+        "displayMessage",
+        "severity",
+        "outcome.result",
+        "outcome.reason",
+        "actor.id",
+        "actor.type",
+        "actor.alternateId",
+        "actor.displayName",
+        "client.ipAddress",
+        "client.userAgent.rawUserAgent",
+        "target.id",
+        "target.type",
+        "target.alternateId",
+        "target.displayName",
+        "securityContext.isProxy",
+        "securityContext.asOrg",
+        "securityContext.isp",
+        "securityContext.domain",
+        "debugContext.debugData.requestUri",
+        "debugContext.debugData.behaviors",
+        "debugContext.debugData.logOnlySecurityData",
+        "debugContext.debugData.threatSuspected",
+        "debugContext.debugData.factor",
+        "authenticationContext.externalSessionId",
+    ]
+    .iter()
+    .fold(FieldMap::new().product("okta").service("okta"), |m, n| {
+        m.map(*n, [*n])
+    })
+}
+
+/// Google Workspace Admin SDK Reports API `login` activities (`applicationName=login`) for
+/// rules with `product: gcp, service: google_workspace.login`, which are written on the
+/// Cloud Logging export of Workspace audit logs (`protoPayload.…`).
+///
+/// - `protoPayload.metadata.event.eventName` → `events.name` (the API's `events[]` array; any
+///   event of the activity matches), then `event.name` and `events.name` as flattened by
+///   collectors (Splunk's singular `event`, Elastic's object `events`: the same path).
+/// - `protoPayload.serviceName` (and the rules' `protoPayload.Servicename`) is implied:
+///   every Reports `login` activity is from `login.googleapis.com`, which Cloud Logging
+///   records say and Reports records do not ([`FieldMap::implied`]). A Cloud Logging record's
+///   own value is used when present.
+/// - Identity: `actor.email` (`protoPayload.authenticationInfo.principalEmail`), `ipAddress`
+///   (`protoPayload.requestMetadata.callerIp`).
+///
+/// Not mapped: event parameters (`parameters[]` is a name/value list; Cloud Logging's
+/// `protoPayload.metadata.event.parameter`), so rules on `login_type`, `is_suspicious`, …
+/// do not match.
+pub fn gworkspace_login() -> FieldMap {
+    FieldMap::new()
+        .product("gcp")
+        .service("google_workspace.login")
+        .map(
+            "protoPayload.metadata.event.eventName",
+            [
+                "protoPayload.metadata.event.eventName",
+                "events.name",
+                "event.name",
+            ],
+        )
+        .map(
+            "protoPayload.metadata.event.eventType",
+            [
+                "protoPayload.metadata.event.eventType",
+                "events.type",
+                "event.type",
+            ],
+        )
+        .map("protoPayload.serviceName", ["protoPayload.serviceName"])
+        .implied("protoPayload.serviceName", "login.googleapis.com")
+        .map("protoPayload.Servicename", ["protoPayload.serviceName"])
+        .implied("protoPayload.Servicename", "login.googleapis.com")
+        .map(
+            "protoPayload.authenticationInfo.principalEmail",
+            [
+                "protoPayload.authenticationInfo.principalEmail",
+                "actor.email",
+            ],
+        )
+        .map(
+            "protoPayload.requestMetadata.callerIp",
+            ["protoPayload.requestMetadata.callerIp", "ipAddress"],
+        )
+}
+
+/// Every shipped identity mapping: Entra sign-ins (both shapes), O365 (audit, alerts,
+/// Exchange), Okta and Google Workspace `login`. Each is scoped to its log source, so the
+/// list can be passed whole as [`CompileOptions::field_maps`](crate::CompileOptions).
+pub fn identity_field_maps() -> Vec<FieldMap> {
+    vec![
+        entra_signins(),
+        o365_audit(),
+        o365_alerts("threat_management"),
+        o365_alerts("threat_detection"),
+        o365_exchange(),
+        okta_system_log(),
+        gworkspace_login(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LogSource;
+
+    #[test]
+    fn maps_are_scoped_to_their_log_sources() {
+        let signin = LogSource {
+            product: Some("azure".into()),
+            service: Some("signinlogs".into()),
+            ..LogSource::default()
+        };
+        let audit = LogSource {
+            product: Some("azure".into()),
+            service: Some("auditlogs".into()),
+            ..LogSource::default()
+        };
+        assert!(entra_signins().applies_to(&signin));
+        assert!(!entra_signins().applies_to(&audit));
+        let n = identity_field_maps()
+            .iter()
+            .filter(|m| m.applies_to(&signin))
+            .count();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn both_entra_shapes_are_listed_properties_first() {
+        let m = entra_signins();
+        assert_eq!(
+            m.fields.get("ResultType").cloned(),
+            Some(vec![
+                "properties.status.errorCode".to_string(),
+                "status.errorCode".to_string(),
+                "resultType".to_string()
+            ])
+        );
+        assert!(m.has("DeviceDetail.trusttype"));
+        assert!(!m.has("ActivityDetails"));
+        assert!(entra_signin_graph().has("Resultdescription"));
+        assert!(entra_signin_azure_monitor().has("AuthenticationRequirement"));
+    }
+}
