@@ -157,11 +157,44 @@ fn lookup<'a>(root: &'a serde_json::Value, path: &str) -> Option<FieldValue<'a>>
     }
 }
 
+/// Splits a selector step `[key=value]` (optionally followed by `.rest`) off `path`.
+fn selector(path: &str) -> Option<(&str, &str, &str)> {
+    let inner = path.strip_prefix('[')?;
+    let close = inner.find(']')?;
+    let (key, value) = inner[..close].split_once('=')?;
+    let rest = &inner[close + 1..];
+    let rest = rest.strip_prefix('.').unwrap_or(rest);
+    Some((key.trim(), value.trim(), rest))
+}
+
 /// Follows `path` from `v`, trying the longest literal key prefix first so that keys that
-/// themselves contain dots are found; lists fan out.
+/// themselves contain dots are found; lists fan out. A step `[key=value]` keeps only the
+/// objects (list members, or the object itself) whose `key` is the string `value` (ASCII
+/// case-insensitively): it addresses name/value lists such as O365's `ExtendedProperties`
+/// (`ExtendedProperties.[Name=RequestType].Value`).
 fn descend<'a>(v: &'a serde_json::Value, path: &str, out: &mut Vec<FieldValue<'a>>, depth: usize) {
     use serde_json::Value;
     if depth > MAX_DEPTH {
+        return;
+    }
+    if let Some((key, want, rest)) = selector(path) {
+        let keep = |x: &&'a Value| {
+            x.as_object()
+                .and_then(|o| get_key(o, key))
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.eq_ignore_ascii_case(want))
+        };
+        let members: Vec<&'a Value> = match v {
+            Value::Array(a) => a.iter().filter(keep).collect(),
+            other => std::iter::once(other).filter(keep).collect(),
+        };
+        for m in members {
+            if rest.is_empty() {
+                out.push(convert(m, depth));
+            } else {
+                descend(m, rest, out, depth + 1);
+            }
+        }
         return;
     }
     match v {
@@ -214,6 +247,36 @@ mod tests {
         assert_eq!(e.field(""), None);
         assert_eq!(e.field("..."), None);
         assert_eq!(json!([1, 2]).field("a"), None);
+    }
+
+    #[test]
+    fn selectors_address_name_value_lists() {
+        let e = json!({"ExtendedProperties": [{"Name": "UserAgent", "Value": "ua"},
+            {"Name": "RequestType", "Value": "Cmsi:Cmsi"}],
+            "events": [{"name": "x", "parameters": [{"name": "NEW_VALUE", "value": "false"}]},
+                       {"name": "y", "parameters": [{"name": "OTHER", "value": "1"}]}],
+            "one": {"k": "a", "v": 1}});
+        assert_eq!(
+            e.field("ExtendedProperties.[Name=RequestType].Value"),
+            Some(FieldValue::Str("Cmsi:Cmsi".into()))
+        );
+        assert_eq!(
+            e.field("extendedproperties.[name=requesttype].value"),
+            Some(FieldValue::Str("Cmsi:Cmsi".into()))
+        );
+        assert_eq!(e.field("ExtendedProperties.[Name=Missing].Value"), None);
+        assert_eq!(
+            e.field("events.parameters.[name=new_value].value"),
+            Some(FieldValue::Str("false".into()))
+        );
+        assert_eq!(e.field("one.[k=a].v"), Some(FieldValue::Int(1)));
+        assert_eq!(e.field("one.[k=b].v"), None);
+        assert_eq!(e.field("one.[k=a"), None);
+        assert_eq!(e.field("one.[k].v"), None);
+        assert_eq!(
+            e.field("ExtendedProperties.[Name=RequestType]"),
+            Some(FieldValue::Object)
+        );
     }
 
     #[test]

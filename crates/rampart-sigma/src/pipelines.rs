@@ -13,9 +13,9 @@
 //!
 //! What path mapping cannot do, and is therefore left unmapped (rules using these names do
 //! not match the raw records; listed per map below and in the crate README): value
-//! translations (Log Analytics' `Status: 'Success'`, Okta has none), name/value lists
-//! addressed by name (O365 `ExtendedProperties`, Google `parameters`), and values no raw
-//! record carries.
+//! translations (Log Analytics' `Status: 'Success'`) and values no raw record carries.
+//! Name/value lists (O365 `ExtendedProperties`, Google `parameters`) are addressed with the
+//! event lookup's selector step `list.[Name=X].Value`.
 
 use crate::mapping::FieldMap;
 
@@ -241,9 +241,10 @@ pub fn entra_signins() -> FieldMap {
 /// `Workload`, `ResultStatus`, `ApplicationId`, `ObjectId`, and the ThreatIntelligence
 /// `Directionality`, `DeliveryAction`): they are listed as identity entries. `RequestType`
 /// lives in the `ExtendedProperties` name/value list (`{Name: RequestType, Value: …}`),
-/// which a path cannot address by name: it is mapped to `ExtendedProperties.Value`, i.e. to
-/// **any** extended property's value, an approximation that is exact for equality on
-/// distinctive values such as `Cmsi:Cmsi` but not for `null`/`exists`/`neq`.
+/// addressed with a selector step (`ExtendedProperties.[Name=RequestType].Value`); so are
+/// the other extended and device properties seen in real STS logon records (`UserAgent`,
+/// `ResultStatusDetail`, `UserAuthenticationMethod`, `KeepMeSignedIn`, `OS`, `BrowserType`,
+/// `IsCompliantAndManaged`, `SessionId`).
 ///
 /// Basis: the Office 365 Management Activity API schema (common, Azure AD and STS logon
 /// schemas) and real records in `samples/o365` (`research/log-formats.md` §2).
@@ -260,14 +261,30 @@ pub fn o365_audit() -> FieldMap {
         "Directionality",
         "DeliveryAction",
     ];
-    native
+    let native = native
         .iter()
         .fold(FieldMap::new().product("m365").service("audit"), |m, n| {
             m.map(*n, [*n])
         })
-        .map("RequestType", ["RequestType", "ExtendedProperties.Value"])
         .map("ErrorNumber", ["ErrorNumber", "ErrorCode"])
-        .map("ErrorCode", ["ErrorCode", "ErrorNumber"])
+        .map("ErrorCode", ["ErrorCode", "ErrorNumber"]);
+    let extended = [
+        ("ExtendedProperties", "RequestType"),
+        ("ExtendedProperties", "UserAgent"),
+        ("ExtendedProperties", "ResultStatusDetail"),
+        ("ExtendedProperties", "UserAuthenticationMethod"),
+        ("ExtendedProperties", "KeepMeSignedIn"),
+        ("DeviceProperties", "OS"),
+        ("DeviceProperties", "BrowserType"),
+        ("DeviceProperties", "IsCompliantAndManaged"),
+        ("DeviceProperties", "SessionId"),
+    ];
+    extended.iter().fold(native, |m, (list, name)| {
+        m.map(
+            *name,
+            [name.to_string(), format!("{list}.[Name={name}].Value")],
+        )
+    })
 }
 
 /// O365 Management Activity `SecurityComplianceAlerts` records (`Audit.General`, workload
@@ -356,9 +373,8 @@ pub fn okta_system_log() -> FieldMap {
 /// - Identity: `actor.email` (`protoPayload.authenticationInfo.principalEmail`), `ipAddress`
 ///   (`protoPayload.requestMetadata.callerIp`).
 ///
-/// Not mapped: event parameters (`parameters[]` is a name/value list; Cloud Logging's
-/// `protoPayload.metadata.event.parameter`), so rules on `login_type`, `is_suspicious`, …
-/// do not match.
+/// Not mapped: event parameters (no SigmaHQ `login` rule uses one; they are name/value
+/// lists, addressable as `events.parameters.[name=login_type].value`).
 pub fn gworkspace_login() -> FieldMap {
     FieldMap::new()
         .product("gcp")
@@ -396,9 +412,42 @@ pub fn gworkspace_login() -> FieldMap {
         )
 }
 
+/// Google Workspace Admin SDK Reports API `admin` activities (`applicationName=admin`) for
+/// rules with `product: gcp, service: google_workspace.admin`: `eventName` → `events.name`
+/// (`event.name` when a collector flattened it), `eventService` implied
+/// `admin.googleapis.com` (every Reports `admin` activity is from the Admin console),
+/// `setting_name` / `new_value` → the event parameters `SETTING_NAME` / `NEW_VALUE`
+/// (`events.parameters.[name=NEW_VALUE].value`). With several events in one activity, each
+/// field fans out over all of them (a rule may combine one event's name with another's
+/// parameter). Basis: the Reports API `Activity` resource and its admin event names.
+pub fn gworkspace_admin() -> FieldMap {
+    FieldMap::new()
+        .product("gcp")
+        .service("google_workspace.admin")
+        .map("eventName", ["eventName", "events.name", "event.name"])
+        .map("eventService", ["eventService", "protoPayload.serviceName"])
+        .implied("eventService", "admin.googleapis.com")
+        .map(
+            "setting_name",
+            [
+                "setting_name",
+                "events.parameters.[name=SETTING_NAME].value",
+                "event.parameters.[name=SETTING_NAME].value",
+            ],
+        )
+        .map(
+            "new_value",
+            [
+                "new_value",
+                "events.parameters.[name=NEW_VALUE].value",
+                "event.parameters.[name=NEW_VALUE].value",
+            ],
+        )
+}
+
 /// Every shipped identity mapping: Entra sign-ins (both shapes), O365 (audit, alerts,
-/// Exchange), Okta and Google Workspace `login`. Each is scoped to its log source, so the
-/// list can be passed whole as [`CompileOptions::field_maps`](crate::CompileOptions).
+/// Exchange), Okta and Google Workspace (`login`, `admin`). Each is scoped to its log
+/// source, so the list can be passed whole as [`CompileOptions::field_maps`](crate::CompileOptions).
 pub fn identity_field_maps() -> Vec<FieldMap> {
     vec![
         entra_signins(),
@@ -408,6 +457,7 @@ pub fn identity_field_maps() -> Vec<FieldMap> {
         o365_exchange(),
         okta_system_log(),
         gworkspace_login(),
+        gworkspace_admin(),
     ]
 }
 

@@ -464,6 +464,32 @@ fn gworkspace_suspicious_login_on_reports_api_records() {
     assert!(!r.matches(&cl("admin.googleapis.com")));
 }
 
+#[test]
+fn gworkspace_admin_mfa_disabled_reads_event_parameters() {
+    let Some(r) = rule("cloud/gcp/gworkspace/admin/gcp_gworkspace_mfa_disabled.yml") else {
+        return;
+    };
+    // A Reports API `admin` activity (shape of the API's Activity resource; no public
+    // sample ships one): the Splunk login sample's envelope with an admin event.
+    let Some(mut a) = first("gworkspace/gworkspace-login-success-splunk.json", |_| true) else {
+        return;
+    };
+    if let Value::Object(o) = &mut a {
+        o.remove("event");
+    }
+    set(&mut a, "/id/applicationName", json!("admin"));
+    let event = |new: &str| {
+        json!([{"type": "DOMAIN_SETTINGS", "name": "ENFORCE_STRONG_AUTHENTICATION",
+            "parameters": [{"name": "DOMAIN_NAME", "value": "example.com"},
+                           {"name": "OLD_VALUE", "value": "true"},
+                           {"name": "NEW_VALUE", "value": new}]}])
+    };
+    set(&mut a, "/events", event("false"));
+    assert!(r.matches(&a));
+    set(&mut a, "/events", event("true"));
+    assert!(!r.matches(&a), "only OLD_VALUE is false");
+}
+
 // ---------------------------------------------------------------- (c) report
 
 fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
