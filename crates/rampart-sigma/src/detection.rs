@@ -67,6 +67,9 @@ pub(crate) enum Leaf {
     Num(f64, StrPattern),
     Bool(bool),
     Null,
+    /// The plain string `'[]'`: also equals an empty list (Log Analytics renders an empty
+    /// dynamic array as the text `[]`; raw JSON has `[]`).
+    EmptyList,
     Regex(Box<Re>),
     Cidr(ipnet::IpNet),
     Cmp(CmpOp, f64),
@@ -135,14 +138,15 @@ fn leaf_match(leaf: &Leaf, v: Option<&FieldValue<'_>>, event: &dyn Event) -> boo
         return matches!(leaf, Leaf::Null);
     };
     if let FieldValue::List(items) = v {
-        // A null pattern on an empty list: treat the empty list as null.
+        // A null pattern on an empty list: treat the empty list as null; `'[]'` is empty.
         if items.is_empty() {
-            return matches!(leaf, Leaf::Null);
+            return matches!(leaf, Leaf::Null | Leaf::EmptyList);
         }
         return items.iter().any(|x| leaf_match(leaf, Some(x), event));
     }
     match leaf {
         Leaf::Null => matches!(v, FieldValue::Null),
+        Leaf::EmptyList => false,
         Leaf::Str(p) => v.as_text().is_some_and(|t| p.is_match(&t)),
         Leaf::Num(n, p) => match v {
             FieldValue::Int(_) | FieldValue::Float(_) => v.as_number() == Some(*n),
@@ -627,6 +631,12 @@ fn compile_value(
                 }
             }
             Yaml::Bool(b) => return Ok(vec![Leaf::Bool(*b)]),
+            Yaml::String(t) if t == "[]" && !m.cased => {
+                return Ok(vec![
+                    Leaf::Str(StrPattern::new(&pattern::literal(t), false)),
+                    Leaf::EmptyList,
+                ]);
+            }
             _ => {}
         }
     }

@@ -287,6 +287,39 @@ fn mfa_denies_reads_status_additional_details() {
 }
 
 #[test]
+fn unknown_devices_empty_network_location_list() {
+    let Some(r) = rule("cloud/azure/signin_logs/azure_ad_sign_ins_from_unknown_devices.yml") else {
+        return;
+    };
+    let Some(mut e) = first(SIGNINLOGS_50076, |_| true) else {
+        return;
+    };
+    // The real record: deviceId '', networkLocationDetails [] (a JSON array), MFA, 50076.
+    assert_eq!(
+        e.pointer("/properties/networkLocationDetails"),
+        Some(&json!([]))
+    );
+    assert!(!r.matches(&e));
+    set(
+        &mut e,
+        "/properties/authenticationRequirement",
+        json!("singleFactorAuthentication"),
+    );
+    export_result(&mut e, 0, "");
+    // The rule's `'[]'` equals the raw empty array.
+    assert!(r.matches(&e));
+    set(
+        &mut e,
+        "/properties/networkLocationDetails",
+        json!([{"networkType": "namedNetwork", "networkNames": ["HQ"]}]),
+    );
+    assert!(!r.matches(&e));
+    // And the Log Analytics rendering, the text "[]".
+    set(&mut e, "/properties/networkLocationDetails", json!("[]"));
+    assert!(r.matches(&e));
+}
+
+#[test]
 fn trusttype_null_or_empty_keeps_its_meaning_through_the_coalesce() {
     // `DeviceDetail.trusttype: null` must be true when the trust type is absent in the
     // shape at hand, and false when it is set: the first present path decides.
