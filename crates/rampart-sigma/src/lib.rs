@@ -9,7 +9,8 @@
 //!
 //! Layers: [`condition`] (the condition grammar → AST), `detection` (values and modifiers →
 //! matchers), `mapping` ([`FieldMap`]: Sigma field names → event paths per log source), `rule`
-//! (YAML documents → metadata and a compiled [`Rule`]).
+//! (YAML documents → metadata and a compiled [`Rule`]), [`pipelines`] (the shipped field maps
+//! for the identity log sources: Entra sign-ins, O365, Okta, Google Workspace).
 //!
 //! ```
 //! use rampart_sigma::{CompileOptions, load_str};
