@@ -30,8 +30,12 @@ pub struct RuleSet {
 }
 
 /// Loads every rule file, then applies the filter documents to the rules they name.
+/// Rules compile with Rampart's identity field mappings, so the SigmaHQ rules for Entra
+/// sign-ins, M365, Okta and Google Workspace read the raw records as exported.
 pub fn load(paths: &[PathBuf]) -> Result<RuleSet> {
-    let opts = CompileOptions::default();
+    let opts = rampart_sigma::pipelines::identity_field_maps()
+        .into_iter()
+        .fold(CompileOptions::default(), CompileOptions::with_field_map);
     let mut rules = Vec::new();
     let mut filters = Vec::new();
     let mut errors = Vec::new();

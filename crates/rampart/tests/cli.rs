@@ -691,3 +691,53 @@ fn cli_bench_indicators_reports_its_figures_last() {
     assert!(last.starts_with("indicators: n=5000 load_s="), "{last}");
     assert!(last.contains(" lookup_ns="), "{last}");
 }
+
+/// The SigmaHQ rule for interrupted MFA is written for Log Analytics names; the shipped
+/// mapping lets it read a raw Azure Monitor export record and a raw Graph record.
+#[test]
+fn cli_rules_test_runs_sigmahq_identity_rules_on_raw_exports() {
+    let Some(rule) =
+        rampart_testkit::shared("sigma/rules/cloud/azure/signin_logs/azure_mfa_interrupted.yml")
+    else {
+        return;
+    };
+    let Some(sample) =
+        rampart_testkit::shared("samples/entra/entra-signinlogs-eventhub-50076-splunk.json")
+    else {
+        return;
+    };
+    let run = |path: &Path| {
+        let out = rampart(&[
+            "rules",
+            "test",
+            "--format",
+            "json",
+            rule.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        json_lines(&out)
+    };
+    // The real record is a 50076 (MFA required), which this rule does not cover.
+    assert!(run(&sample).is_empty());
+    // The same record as a 500121 (MFA denied) is what the rule is about.
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&sample).unwrap()).unwrap();
+    let reason = "Authentication failed during strong authentication request.";
+    v["resultType"] = Value::from("500121");
+    v["resultDescription"] = Value::from(reason);
+    v["properties"]["status"]["errorCode"] = Value::from(500121);
+    v["properties"]["status"]["failureReason"] = Value::from(reason);
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export.json");
+    std::fs::write(&export, serde_json::to_vec(&v).unwrap()).unwrap();
+    let hits = run(&export);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(
+        hits[0]["rule_title"],
+        "Multifactor Authentication Interrupted"
+    );
+    // As a Graph signIn (no `properties` envelope) it matches too.
+    let graph = dir.path().join("graph.json");
+    std::fs::write(&graph, serde_json::to_vec(&v["properties"]).unwrap()).unwrap();
+    assert_eq!(run(&graph).len(), 1);
+}
