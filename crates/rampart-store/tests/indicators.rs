@@ -1,0 +1,176 @@
+//! The SQLite indicator repository on a temporary file.
+
+use jiff::Timestamp;
+use rampart_intel::{
+    Confidence, Indicator, ObservableKind, Provenance, Tag, TagKind, Tlp, Verdict, parse_inferred,
+};
+use rampart_store::{IndicatorFilter, IndicatorRepo, SqliteStore};
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn feed(name: &str, line: u64) -> Provenance {
+    Provenance::Feed {
+        name: name.into(),
+        location: Some(format!("line {line}")),
+    }
+}
+
+fn indicator(value: &str, source: &str, line: u64) -> Indicator {
+    Indicator::new(
+        parse_inferred(value).unwrap(),
+        feed(source, line),
+        ts("2026-11-01T10:00:00Z"),
+    )
+}
+
+fn full() -> Indicator {
+    let mut i = indicator("hxxp://evil[.]example/login", "campaign.csv", 3);
+    i.verdict = Verdict::Suspicious;
+    i.confidence = Confidence::new(85).unwrap();
+    i.tlp = Tlp::AmberStrict;
+    i.first_seen = ts("2026-10-01T08:30:00.123456Z");
+    i.last_seen = ts("2026-11-20T17:45:01.000001Z");
+    i.sightings = 7;
+    i.valid_until = Some(ts("2027-01-01T00:00:00Z"));
+    i.tags = vec![
+        Tag::new(TagKind::Campaign, "Frosty Fox"),
+        Tag::new(TagKind::Malware, "Lumma"),
+        Tag::new(TagKind::Other, "phishing"),
+    ];
+    i.description = Some("credential phishing page, \"quoted\" and ünïcode".into());
+    i
+}
+
+async fn open(dir: &tempfile::TempDir) -> SqliteStore {
+    SqliteStore::open(&dir.path().join("sub").join("rampart.sqlite"))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_field_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let mut cidr = indicator("198.51.100.0/24", "other", 1);
+    cidr.provenance = Provenance::Report {
+        name: "APT report".into(),
+    };
+    let originals = vec![full(), cidr, indicator("2001:DB8::1", "x", 2)];
+    let report = store.upsert_many(&originals).await.unwrap();
+    assert_eq!((report.inserted, report.merged), (3, 0));
+    assert_eq!(store.count().await.unwrap(), 3);
+    store.close().await;
+    // Reopening applies no migration twice and finds everything.
+    let store = open(&dir).await;
+    assert_eq!(store.all().await.unwrap(), originals);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn same_value_and_source_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let first = full();
+    store
+        .upsert_many(std::slice::from_ref(&first))
+        .await
+        .unwrap();
+    let mut again = indicator("hxxp://evil[.]example/login", "campaign.csv", 9);
+    again.first_seen = ts("2026-09-01T00:00:00Z");
+    again.last_seen = ts("2026-11-22T00:00:00Z");
+    again.sightings = 2;
+    again.tags = vec![
+        Tag::new(TagKind::Campaign, "Frosty Fox"),
+        Tag::new(TagKind::Actor, "FIN-X"),
+    ];
+    // Another source for the same value is a separate record.
+    let other = indicator("hxxp://evil[.]example/login", "another-feed", 1);
+    let report = store.upsert_many(&[again, other]).await.unwrap();
+    assert_eq!((report.inserted, report.merged), (1, 1));
+    let all = store.all().await.unwrap();
+    assert_eq!(all.len(), 2);
+    let merged = &all[0];
+    assert_eq!(merged.sightings, 9);
+    assert_eq!(merged.first_seen, ts("2026-09-01T00:00:00Z"));
+    assert_eq!(merged.last_seen, ts("2026-11-22T00:00:00Z"));
+    assert_eq!(merged.tags.len(), 4);
+    assert!(merged.tags.contains(&Tag::new(TagKind::Actor, "FIN-X")));
+    assert_eq!(merged.description, first.description);
+    // The tag added by the merge is searchable.
+    let by_actor = store
+        .list(&IndicatorFilter {
+            tag: Some("actor:fin-x".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_actor.len(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let mut benign = indicator("8.8.8.8", "allow", 1);
+    benign.verdict = Verdict::BenignAllow;
+    let items = vec![
+        full(),
+        indicator("203.0.113.9", "feed", 1),
+        indicator("203.0.113.10", "feed", 2),
+        indicator("evil.example", "feed", 3),
+        benign,
+    ];
+    store.upsert_many(&items).await.unwrap();
+    let list = |f: IndicatorFilter| {
+        let store = store.clone();
+        async move { store.list(&f).await.unwrap() }
+    };
+    let ipv4 = list(IndicatorFilter {
+        kind: Some(ObservableKind::Ipv4),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(ipv4.len(), 3);
+    let malicious_ipv4 = list(IndicatorFilter {
+        kind: Some(ObservableKind::Ipv4),
+        verdict: Some(Verdict::Malicious),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(malicious_ipv4.len(), 2);
+    let limited = list(IndicatorFilter {
+        limit: Some(2),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(limited, items[..2].to_vec());
+    for tag in ["Frosty Fox", "campaign:frosty fox", "LUMMA"] {
+        let tagged = list(IndicatorFilter {
+            tag: Some(tag.into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(tagged, vec![full()], "tag {tag}");
+    }
+    let none = list(IndicatorFilter {
+        tag: Some("nothing".into()),
+        ..Default::default()
+    })
+    .await;
+    assert!(none.is_empty());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn open_errors_name_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let path = blocker.join("rampart.sqlite");
+    let err = SqliteStore::open(&path).await.unwrap_err().to_string();
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    let garbage = dir.path().join("garbage.sqlite");
+    std::fs::write(&garbage, vec![b'x'; 4096]).unwrap();
+    let err = SqliteStore::open(&garbage).await.unwrap_err().to_string();
+    assert!(err.contains("garbage.sqlite"), "{err}");
+}
