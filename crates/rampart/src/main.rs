@@ -4,6 +4,7 @@
 mod bench;
 mod config;
 mod hunt;
+mod indicators;
 mod output;
 mod rules;
 
@@ -108,6 +109,11 @@ enum Command {
         #[command(subcommand)]
         what: RulesWhat,
     },
+    /// The local indicator database: import feeds and lists, export, list, check values.
+    Indicators {
+        #[command(subcommand)]
+        what: IndicatorsWhat,
+    },
     /// Benchmarks that anyone can run; each reports against its baseline in the same run.
     Bench {
         #[command(subcommand)]
@@ -143,6 +149,98 @@ enum RulesWhat {
 enum RulesFormat {
     Text,
     Json,
+}
+
+/// Where the indicator database (`rampart.sqlite`) lives.
+#[derive(clap::Args)]
+struct DataDirArg {
+    /// The data directory [default: $XDG_DATA_HOME/rampart or ~/.local/share/rampart].
+    #[arg(long, value_name = "DIR", env = "RAMPART_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum IndicatorsWhat {
+    /// Import indicator files (CSV, plain lists, STIX 2.1 bundles, MISP events; defanged values
+    /// accepted) into the database; a summary goes to stderr.
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// TLP for values whose file gives none: clear, green, amber, amber+strict, red.
+        #[arg(long, default_value = "amber", value_parser = parse_tlp)]
+        tlp: rampart_intel::Tlp,
+        /// The feed name recorded as provenance (default: the file name).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// The file format.
+        #[arg(long, value_enum, default_value = "auto")]
+        format: indicators::ImportFormat,
+        /// MISP warninglists (a misp-warninglists checkout or its `lists` directory): malicious
+        /// values on them are refused.
+        #[arg(long, value_name = "DIR")]
+        warninglists: Option<PathBuf>,
+        /// Import values on a warninglist anyway.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Export every stored indicator.
+    Export {
+        #[arg(long, value_enum)]
+        format: indicators::ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// List stored indicators.
+    List {
+        /// Only this type (ipv4, ipv6, cidr, domain, url, email, md5, sha1, sha256, user-agent, asn).
+        #[arg(long = "type", value_name = "TYPE", value_parser = parse_kind)]
+        kind: Option<rampart_intel::ObservableKind>,
+        /// Only indicators with this tag (`campaign:NAME` or just NAME).
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only this verdict: malicious, suspicious, benign-allow.
+        #[arg(long, value_parser = parse_verdict)]
+        verdict: Option<rampart_intel::Verdict>,
+        /// At most this many.
+        #[arg(long)]
+        limit: Option<u32>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: indicators::ListFormat,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Is a value known, why, and from where? Exit 0 when a value matches a live malicious or
+    /// suspicious indicator, 1 when none does.
+    Check {
+        /// Values (IPs, domains, URLs, emails, hashes; defanged accepted).
+        #[arg(required = true, value_name = "VALUE")]
+        values: Vec<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: indicators::CheckFormat,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+fn parse_tlp(s: &str) -> Result<rampart_intel::Tlp, String> {
+    rampart_intel::Tlp::from_name(s)
+        .ok_or_else(|| format!("unknown TLP {s:?}; one of: clear, green, amber, amber+strict, red"))
+}
+
+fn parse_kind(s: &str) -> Result<rampart_intel::ObservableKind, String> {
+    rampart_intel::ObservableKind::from_name(s)
+        .ok_or_else(|| format!("unknown indicator type {s:?}"))
+}
+
+fn parse_verdict(s: &str) -> Result<rampart_intel::Verdict, String> {
+    rampart_intel::Verdict::from_name(s).ok_or_else(|| {
+        format!("unknown verdict {s:?}; one of: malicious, suspicious, benign-allow")
+    })
 }
 
 #[derive(Subcommand)]
@@ -303,6 +401,56 @@ fn run(command: Command) -> Result<()> {
                 events,
                 format,
             } => rules::test(&[rules], &events, format == RulesFormat::Json),
+        },
+        Command::Indicators { what } => match what {
+            IndicatorsWhat::Import {
+                files,
+                tlp,
+                source,
+                format,
+                warninglists,
+                force,
+                data,
+            } => indicators::import(indicators::ImportArgs {
+                files,
+                tlp,
+                source,
+                format,
+                warninglists,
+                force,
+                data_dir: data.data_dir,
+            }),
+            IndicatorsWhat::Export {
+                format,
+                output,
+                data,
+            } => indicators::export(format, output, data.data_dir),
+            IndicatorsWhat::List {
+                kind,
+                tag,
+                verdict,
+                limit,
+                format,
+                data,
+            } => indicators::list(indicators::ListArgs {
+                kind,
+                tag,
+                verdict,
+                limit,
+                format,
+                data_dir: data.data_dir,
+            }),
+            IndicatorsWhat::Check {
+                values,
+                format,
+                data,
+            } => {
+                if !indicators::check(&values, format, data.data_dir)? {
+                    // Exit 1: no value matched a live malicious or suspicious indicator.
+                    std::process::exit(1);
+                }
+                Ok(())
+            }
         },
         Command::Bench { what } => match what {
             BenchWhat::Hunt {
