@@ -1,0 +1,327 @@
+//! End-to-end tests of `rampart indicators import|export|list|check` on a temporary
+//! data directory.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn rampart(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("RAMPART_LOG")
+        .env_remove("RAMPART_DATA_DIR")
+        .output()
+        .expect("the rampart binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+const CAMPAIGN_CSV: &str = "type,value,description\n\
+ip-dst,45.155.205[.]12,AiTM relay\n\
+domain,secure-docs[.]example,phishing kit\n\
+ip-dst,45.155.205.999,typo in the feed\n\
+url,hxxps://login-micros0ft[.]example/common/oauth2,lure\n";
+
+#[test]
+fn defanged_csv_then_check_listed_and_unlisted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let csv = dir.path().join("campaign.csv");
+    std::fs::write(&csv, CAMPAIGN_CSV).unwrap();
+    let out = rampart(
+        &data,
+        &[
+            "indicators",
+            "import",
+            csv.to_str().unwrap(),
+            "--source",
+            "storm-aitm",
+            "--tlp",
+            "green",
+        ],
+    );
+    ok(&out);
+    let err = text(&out.stderr);
+    assert!(err.contains("3 imported (3 new, 0 merged)"), "{err}");
+    // The bad value is reported with its line; the rest imported.
+    assert!(err.contains("line 4"), "{err}");
+    assert!(err.contains("45.155.205.999"), "{err}");
+    assert!(data.join("rampart.sqlite").is_file());
+
+    let out = rampart(
+        &data,
+        &["indicators", "check", "45.155.205.12", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    let v = &lines[0];
+    assert_eq!(v["matched"], true);
+    let m = &v["matches"][0];
+    assert_eq!(m["how"], "exact");
+    assert_eq!(m["indicator"]["verdict"], "malicious");
+    assert_eq!(m["indicator"]["tlp"], "green");
+    assert_eq!(m["indicator"]["description"], "AiTM relay");
+    assert_eq!(m["indicator"]["provenance"]["name"], "storm-aitm");
+    assert!(m["from"].as_str().unwrap().contains("storm-aitm"), "{m}");
+
+    // A subdomain of a listed domain matches too, and says how.
+    let out = rampart(
+        &data,
+        &[
+            "indicators",
+            "check",
+            "www.secure-docs.example",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_lines(&out)[0]["matches"][0]["how"], "subdomain");
+
+    let out = rampart(
+        &data,
+        &["indicators", "check", "198.51.100.77", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["matched"], false);
+    assert_eq!(v["matches"].as_array().unwrap().len(), 0);
+
+    // A re-import merges into the same records.
+    let out = rampart(
+        &data,
+        &[
+            "indicators",
+            "import",
+            csv.to_str().unwrap(),
+            "--source",
+            "storm-aitm",
+        ],
+    );
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains("3 imported (0 new, 3 merged)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = rampart(&data, &["indicators", "list", "--format", "json"]);
+    ok(&out);
+    let listed = json_lines(&out);
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().all(|i| i["sightings"] == 2), "{listed:?}");
+    let out = rampart(&data, &["indicators", "list", "--type", "domain"]);
+    ok(&out);
+    let table = text(&out.stdout);
+    assert!(table.contains("secure-docs.example"), "{table}");
+    assert!(!table.contains("45.155.205.12"), "{table}");
+}
+
+const BUNDLE: &str = r#"{
+  "type": "bundle",
+  "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+  "objects": [
+    {
+      "type": "marking-definition", "spec_version": "2.1",
+      "id": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+      "created": "2022-10-01T00:00:00.000Z", "name": "TLP:AMBER+STRICT",
+      "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {"extension_type": "property-extension", "tlp_2_0": "amber+strict"}}
+    },
+    {
+      "type": "campaign", "spec_version": "2.1",
+      "id": "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+      "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+      "name": "Storm-0000 AiTM"
+    },
+    {
+      "type": "indicator", "spec_version": "2.1",
+      "id": "indicator--a932fcc6-e032-476c-826f-cb970a5a1ade",
+      "created": "2026-11-02T00:00:00.000Z", "modified": "2026-11-02T00:00:00.000Z",
+      "name": "AiTM relay",
+      "indicator_types": ["malicious-activity"],
+      "pattern": "[ipv4-addr:value = '45.155.205.12'] OR [domain-name:value = 'secure-docs.example']",
+      "pattern_type": "stix",
+      "valid_from": "2026-11-02T00:00:00Z",
+      "valid_until": "2027-11-02T00:00:00Z",
+      "confidence": 85,
+      "labels": ["phishing"],
+      "object_marking_refs": ["marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"]
+    },
+    {
+      "type": "relationship", "spec_version": "2.1",
+      "id": "relationship--6a1a2f55-3d0c-4c1e-9f55-5b7d7b1f7c01",
+      "created": "2026-11-02T00:00:00.000Z", "modified": "2026-11-02T00:00:00.000Z",
+      "relationship_type": "indicates",
+      "source_ref": "indicator--a932fcc6-e032-476c-826f-cb970a5a1ade",
+      "target_ref": "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    },
+    {
+      "type": "indicator", "spec_version": "2.1",
+      "id": "indicator--1ed8caa7-a708-4706-b651-f1186ede6ca1",
+      "created": "2026-11-02T00:00:00.000Z", "modified": "2026-11-02T00:00:00.000Z",
+      "pattern": "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+      "pattern_type": "stix",
+      "valid_from": "2026-11-02T00:00:00Z",
+      "indicator_types": ["anomalous-activity"]
+    }
+  ]
+}"#;
+
+/// The fields that must survive STIX → Rampart → STIX → Rampart (not provenance: the
+/// second import is from another file).
+fn essence(v: &Value) -> Value {
+    let mut tags: Vec<String> = v["tags"]
+        .as_array()
+        .map(|t| t.iter().map(|x| x.to_string()).collect())
+        .unwrap_or_default();
+    tags.sort();
+    serde_json::json!({
+        "observable": v["observable"],
+        "verdict": v["verdict"],
+        "confidence": v["confidence"],
+        "tlp": v["tlp"],
+        "valid_until": v["valid_until"],
+        "tags": tags,
+    })
+}
+
+#[test]
+fn stix_bundle_round_trip_and_csv_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let bundle = dir.path().join("bundle.json");
+    std::fs::write(&bundle, BUNDLE).unwrap();
+    ok(&rampart(
+        &a,
+        &["indicators", "import", bundle.to_str().unwrap()],
+    ));
+    let out = rampart(&a, &["indicators", "list", "--format", "json"]);
+    ok(&out);
+    let first = json_lines(&out);
+    assert_eq!(first.len(), 3, "{first:?}");
+    assert!(first.iter().any(|i| i["tlp"] == "amber+strict"));
+
+    let exported = dir.path().join("out.json");
+    ok(&rampart(
+        &a,
+        &[
+            "indicators",
+            "export",
+            "--format",
+            "stix",
+            "-o",
+            exported.to_str().unwrap(),
+        ],
+    ));
+    let stix: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+    assert_eq!(stix["type"], "bundle");
+    let objects = stix["objects"].as_array().unwrap();
+    let patterns: Vec<&str> = objects
+        .iter()
+        .filter(|o| o["type"] == "indicator")
+        .filter_map(|o| o["pattern"].as_str())
+        .collect();
+    assert_eq!(patterns.len(), 3, "{patterns:?}");
+    assert!(patterns.iter().any(|p| p.contains("45.155.205.12")));
+    assert!(objects.iter().any(|o| o["type"] == "marking-definition"));
+
+    ok(&rampart(
+        &b,
+        &["indicators", "import", exported.to_str().unwrap()],
+    ));
+    let out = rampart(&b, &["indicators", "list", "--format", "json"]);
+    ok(&out);
+    let second = json_lines(&out);
+    let mut x: Vec<Value> = first.iter().map(essence).collect();
+    let mut y: Vec<Value> = second.iter().map(essence).collect();
+    x.sort_by_key(|v| v.to_string());
+    y.sort_by_key(|v| v.to_string());
+    assert_eq!(x, y);
+
+    let out = rampart(&a, &["indicators", "export", "--format", "csv"]);
+    ok(&out);
+    let csv = text(&out.stdout);
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("type,value"), "{csv}");
+    assert_eq!(lines.count(), 3, "{csv}");
+    assert!(csv.contains("secure-docs.example"), "{csv}");
+    assert!(csv.contains("aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f"));
+}
+
+#[test]
+fn warninglisted_values_are_refused_unless_forced() {
+    let Some(lists) = rampart_testkit::shared("misp/warninglists") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, "8.8.8.8\n45.155.205.12\n").unwrap();
+    let args = [
+        "indicators",
+        "import",
+        list.to_str().unwrap(),
+        "--warninglists",
+        lists.to_str().unwrap(),
+    ];
+    let out = rampart(&data, &args);
+    ok(&out);
+    let err = text(&out.stderr);
+    assert!(err.contains("1 refused by warninglists"), "{err}");
+    assert!(err.contains("8.8.8.8 is on MISP warninglist"), "{err}");
+    assert!(err.contains("public-dns-v4"), "{err}");
+    assert_eq!(
+        rampart(&data, &["indicators", "check", "8.8.8.8"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        rampart(&data, &["indicators", "check", "45.155.205.12"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    ok(&rampart(&data, &forced));
+    assert_eq!(
+        rampart(&data, &["indicators", "check", "8.8.8.8"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn a_missing_file_is_an_error_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rampart(
+        dir.path(),
+        &["indicators", "import", "/nonexistent/feed.csv"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("/nonexistent/feed.csv"));
+}
