@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use rampart_intel::{
     Confidence, Indicator, ObservableKind, Provenance, Tag, TagKind, Tlp, Verdict, parse_inferred,
 };
+use rampart_model::TenantId;
 use rampart_store::{IndicatorFilter, IndicatorRepo, SqliteStore};
 
 fn ts(s: &str) -> Timestamp {
@@ -57,10 +58,22 @@ async fn every_field_round_trips() {
     cidr.provenance = Provenance::Report {
         name: "APT report".into(),
     };
-    let originals = vec![full(), cidr, indicator("2001:DB8::1", "x", 2)];
+    let mut alert = indicator("AS64500", "x", 1);
+    alert.provenance = Provenance::Alert {
+        tenant: TenantId::new("acme-dental").unwrap(),
+        alert_id: "F-123".into(),
+    };
+    alert.tlp = Tlp::Red;
+    let originals = vec![
+        full(),
+        cidr,
+        indicator("2001:DB8::1", "x", 2),
+        alert,
+        indicator("d41d8cd98f00b204e9800998ecf8427e", "x", 3),
+    ];
     let report = store.upsert_many(&originals).await.unwrap();
-    assert_eq!((report.inserted, report.merged), (3, 0));
-    assert_eq!(store.count().await.unwrap(), 3);
+    assert_eq!((report.inserted, report.merged), (5, 0));
+    assert_eq!(store.count().await.unwrap(), 5);
     store.close().await;
     // Reopening applies no migration twice and finds everything.
     let store = open(&dir).await;
@@ -173,4 +186,17 @@ async fn open_errors_name_the_path() {
     std::fs::write(&garbage, vec![b'x'; 4096]).unwrap();
     let err = SqliteStore::open(&garbage).await.unwrap_err().to_string();
     assert!(err.contains("garbage.sqlite"), "{err}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn duplicates_in_one_batch_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let a = indicator("evil[.]example", "feed", 1);
+    let b = indicator("EVIL.example", "feed", 7);
+    let report = store.upsert_many(&[a, b]).await.unwrap();
+    assert_eq!((report.inserted, report.merged), (1, 1));
+    let all = store.all().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].sightings, 2);
 }

@@ -325,3 +325,21 @@ fn a_missing_file_is_an_error_that_names_it() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("/nonexistent/feed.csv"));
 }
+
+#[test]
+fn misp_export_is_one_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let csv = dir.path().join("campaign.csv");
+    std::fs::write(&csv, CAMPAIGN_CSV).unwrap();
+    ok(&rampart(
+        &data,
+        &["indicators", "import", csv.to_str().unwrap()],
+    ));
+    let out = rampart(&data, &["indicators", "export", "--format", "misp"]);
+    ok(&out);
+    let event: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = event.to_string();
+    assert!(text.contains("45.155.205.12"), "{text}");
+    assert!(text.contains("secure-docs.example"), "{text}");
+}
