@@ -343,3 +343,88 @@ fn misp_export_is_one_event() {
     assert!(text.contains("45.155.205.12"), "{text}");
     assert!(text.contains("secure-docs.example"), "{text}");
 }
+
+/// `stix2_validator` (PyPI `stix2-validator`) on PATH, or `None` after saying why.
+/// `.ci/run` installs it; in CI its absence fails the test.
+fn stix2_validator() -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("stix2_validator"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        assert!(
+            !ci,
+            "stix2_validator is not on PATH: .ci/run installs it (pip install stix2-validator)"
+        );
+        eprintln!(
+            "SKIP: stix2_validator is not on PATH (pip install stix2-validator to run this test)"
+        );
+    }
+    found
+}
+
+#[test]
+fn stix_export_passes_stix2_validator() {
+    let Some(validator) = stix2_validator() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Every kind the exporter writes, with TLP markings and campaign/actor relationships.
+    let bundle = dir.path().join("bundle.json");
+    std::fs::write(&bundle, BUNDLE).unwrap();
+    ok(&rampart(
+        &data,
+        &["indicators", "import", bundle.to_str().unwrap()],
+    ));
+    let csv = dir.path().join("more.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "type,value,description,tags\ncidr,185.220.101.0/24,hosting,campaign:july-aitm\nsha256,{},payload,malware:kit\nemail,share[@]secure-docs[.]example,sender,actor:storm-0000\nmd5,{},dropper,\n",
+            "a".repeat(64),
+            "b".repeat(32)
+        ),
+    )
+    .unwrap();
+    ok(&rampart(
+        &data,
+        &[
+            "indicators",
+            "import",
+            "--tlp",
+            "amber",
+            csv.to_str().unwrap(),
+        ],
+    ));
+    let campaign = dir.path().join("campaign.csv");
+    std::fs::write(&campaign, CAMPAIGN_CSV).unwrap();
+    ok(&rampart(
+        &data,
+        &["indicators", "import", campaign.to_str().unwrap()],
+    ));
+    let exported = dir.path().join("export.json");
+    ok(&rampart(
+        &data,
+        &[
+            "indicators",
+            "export",
+            "--format",
+            "stix",
+            "-o",
+            exported.to_str().unwrap(),
+        ],
+    ));
+    let out = Command::new(&validator)
+        .arg(&exported)
+        .output()
+        .expect("stix2_validator runs");
+    let report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stix2_validator rejected the export:\n{report}"
+    );
+    assert!(!report.contains("[X]"), "{report}");
+}
