@@ -30,6 +30,20 @@ fn json_lines(out: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// `rampart rules test --format json RULE EVENTS`: the matches, one JSON value each.
+fn rules_test_json(rule: &Path, events: &Path) -> Vec<Value> {
+    let out = rampart(&[
+        "rules",
+        "test",
+        "--format",
+        "json",
+        rule.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    json_lines(&out)
+}
+
 /// A small Sigma rule for the `rules` commands.
 const MFA_RULE: &str = "title: MFA denied\nid: 11111111-1111-4111-8111-111111111111\nauthor: Rampart\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  sel:\n    ResultType: 500121\n  condition: sel\n";
 
@@ -605,16 +619,7 @@ fn cli_rules_test_says_which_rule_matches_which_event() {
         "{\"ResultType\": \"0\"}\n{\"ResultType\": \"500121\"}\n\n{\"ResultType\": 500121}\n",
     )
     .unwrap();
-    let out = rampart(&[
-        "rules",
-        "test",
-        "--format",
-        "json",
-        rule.to_str().unwrap(),
-        events.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let lines = json_lines(&out);
+    let lines = rules_test_json(&rule, &events);
     let idx: Vec<u64> = lines.iter().map(|l| l["index"].as_u64().unwrap()).collect();
     assert_eq!(idx, [1, 2]);
     assert_eq!(lines[0]["rule_id"], "11111111-1111-4111-8111-111111111111");
@@ -660,17 +665,8 @@ fn cli_rules_test_reads_windows_event_json_from_the_sigma_regression_data() {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "json"))
         .unwrap();
-    let out = rampart(&[
-        "rules",
-        "test",
-        "--format",
-        "json",
-        rule.to_str().unwrap(),
-        event.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let lines = json_lines(&out);
-    assert_eq!(lines.len(), 1, "{}", text(&out.stdout));
+    let lines = rules_test_json(&rule, &event);
+    assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["rule_id"], "8a2f4b1c-3d5e-4f7a-9b2c-1e4f6d8a9c2b");
     assert_eq!(lines[0]["index"], 0);
 }
@@ -706,18 +702,7 @@ fn cli_rules_test_runs_sigmahq_identity_rules_on_raw_exports() {
     else {
         return;
     };
-    let run = |path: &Path| {
-        let out = rampart(&[
-            "rules",
-            "test",
-            "--format",
-            "json",
-            rule.to_str().unwrap(),
-            path.to_str().unwrap(),
-        ]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        json_lines(&out)
-    };
+    let run = |path: &Path| rules_test_json(&rule, path);
     // The real record is a 50076 (MFA required), which this rule does not cover.
     assert!(run(&sample).is_empty());
     // The same record as a 500121 (MFA denied) is what the rule is about.
