@@ -563,7 +563,7 @@ impl<'a> Hunt<'a> {
         let country = s.location.as_ref().and_then(|l| l.country.clone());
         if established
             && let Some(cc) = &country
-            && !u.countries().contains(cc)
+            && !u.knows_country(cc)
         {
             reasons.push(Reason::new(
                 "new_country",
@@ -714,11 +714,11 @@ impl<'a> Hunt<'a> {
         }
         let Some(loc) = &s.location else { return };
         let cc = loc.country.clone().unwrap_or_default();
-        let countries = u.countries();
-        if countries.is_empty() {
+        // The common case (a familiar country) is decided without allocating.
+        if !u.has_countries() {
             return;
         }
-        let new_country = !cc.is_empty() && !countries.contains(&cc);
+        let new_country = !cc.is_empty() && !u.knows_country(&cc);
         // A far place in a familiar country counts too, but not for a phone: carriers
         // place phones hundreds of km away.
         let nearest_km = u.nearest_place_km(loc.lat, loc.lon);
@@ -728,6 +728,7 @@ impl<'a> Hunt<'a> {
         if !new_country && !new_place {
             return;
         }
+        let countries = u.countries();
         let mut severity = Severity::Low;
         let mut reasons = Vec::new();
         if new_country {
@@ -1166,6 +1167,8 @@ fn merge(mut drafts: Vec<Draft>, signins: &[SignIn], params: &Params) -> Vec<Fin
             .cmp(&(fb.kind, &fb.tenant, &fb.user, b.ip, fb.time))
     });
     let window_s = params.merge_window_minutes * 60.0;
+    // Record id → time, built once and only if some finding merges.
+    let mut time_of: Option<HashMap<&str, Timestamp>> = None;
     let mut out: Vec<(Finding, i64)> = Vec::new();
     let mut last_key = None;
     for d in drafts {
@@ -1195,7 +1198,13 @@ fn merge(mut drafts: Vec<Draft>, signins: &[SignIn], params: &Params) -> Vec<Fin
             if keep_new {
                 *group = f;
             }
-            group.event_ids = reorder(ids, subject_id, signins);
+            let time_of = time_of.get_or_insert_with(|| {
+                signins
+                    .iter()
+                    .map(|s| (s.record_id.as_str(), s.time))
+                    .collect()
+            });
+            group.event_ids = reorder(ids, subject_id, time_of);
             continue;
         }
         last_key = Some(key);
@@ -1207,12 +1216,11 @@ fn merge(mut drafts: Vec<Draft>, signins: &[SignIn], params: &Params) -> Vec<Fin
 }
 
 /// Ids in time order, with the subject's id last.
-fn reorder(mut ids: Vec<String>, subject: Option<String>, signins: &[SignIn]) -> Vec<String> {
-    let time_of: HashMap<&str, Timestamp> = signins
-        .iter()
-        .filter(|s| ids.contains(&s.record_id))
-        .map(|s| (s.record_id.as_str(), s.time))
-        .collect();
+fn reorder(
+    mut ids: Vec<String>,
+    subject: Option<String>,
+    time_of: &HashMap<&str, Timestamp>,
+) -> Vec<String> {
     ids.sort_by_key(|id| time_of.get(id.as_str()).copied());
     if let Some(subject) = subject
         && let Some(pos) = ids.iter().position(|i| *i == subject)

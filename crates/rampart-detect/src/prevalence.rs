@@ -107,17 +107,19 @@ impl Prevalence {
         let homes: HashMap<u64, (f64, f64)> = user_cells
             .into_iter()
             .filter_map(|(user, cells)| {
-                let mut per_cell: HashMap<(i32, i32), CellCount> = HashMap::new();
-                for ((key, c), (n, lat, lon)) in &cells {
-                    if !shared.contains(key) {
-                        per_cell.entry(*c).or_insert((0, *lat, *lon)).0 += n;
+                let by_cell = |skip_shared: bool| {
+                    let mut per_cell: HashMap<(i32, i32), CellCount> = HashMap::new();
+                    for ((key, c), (n, lat, lon)) in &cells {
+                        if !(skip_shared && shared.contains(key)) {
+                            per_cell.entry(*c).or_insert((0, *lat, *lon)).0 += n;
+                        }
                     }
-                }
-                if per_cell.is_empty() {
-                    for ((_, c), (n, lat, lon)) in &cells {
-                        per_cell.entry(*c).or_insert((0, *lat, *lon)).0 += n;
-                    }
-                }
+                    per_cell
+                };
+                // Someone who only ever uses the shared networks lives there.
+                let per_cell = Some(by_cell(true))
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or_else(|| by_cell(false));
                 per_cell
                     .into_iter()
                     .max_by_key(|(c, v)| (v.0, *c))

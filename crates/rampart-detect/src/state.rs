@@ -249,13 +249,27 @@ impl UserState {
         }
     }
 
+    /// Places whose country counts as the user's: untainted, or recurring.
+    fn trusted_places(&self) -> impl Iterator<Item = &Place> {
+        self.places[..usize::from(self.n_places)]
+            .iter()
+            .filter(|p| !p.tainted() || p.days >= RECURRING_DAYS)
+    }
+
+    /// Whether any of the user's places has a known country (no allocation).
+    pub fn has_countries(&self) -> bool {
+        self.trusted_places().any(|p| p.country().is_some())
+    }
+
+    /// Whether the user has signed in from `code` (no allocation).
+    pub fn knows_country(&self, code: &str) -> bool {
+        self.trusted_places().any(|p| p.country() == Some(code))
+    }
+
     /// Countries of untainted places, most used first.
     pub fn countries(&self) -> Vec<String> {
         let mut seen: Vec<(String, u32)> = Vec::new();
-        for p in &self.places[..usize::from(self.n_places)] {
-            if p.tainted() && p.days < RECURRING_DAYS {
-                continue;
-            }
+        for p in self.trusted_places() {
             if let Some(c) = p.country() {
                 match seen.iter_mut().find(|(k, _)| k == c) {
                     Some((_, n)) => *n += u32::from(p.signins()),

@@ -47,6 +47,8 @@ pub struct ImportIssue {
     pub origin: String,
     pub location: Location,
     pub reason: String,
+    /// The warninglist (its MISP name) that refused the value, when that is the reason.
+    pub warninglist: Option<String>,
 }
 
 impl ImportIssue {
@@ -178,6 +180,7 @@ impl<'o, 'a> Sink<'o, 'a> {
             origin: self.origin.to_owned(),
             location,
             reason: reason.into(),
+            warninglist: None,
         });
     }
 
@@ -220,6 +223,9 @@ impl<'o, 'a> Sink<'o, 'a> {
                 ind.observable, hit.description, hit.name
             );
             self.issue(location, reason);
+            if let Some(issue) = self.report.issues.last_mut() {
+                issue.warninglist = Some(hit.name.to_string());
+            }
             return;
         }
         self.report.indicators.push(ind);

@@ -127,12 +127,6 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: not a valid gzip stream: {source}", path.display())]
-    Gzip {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// The files of an input: a file is itself; a directory is every regular file below it,

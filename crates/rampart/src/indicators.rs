@@ -133,10 +133,8 @@ pub fn import(args: ImportArgs) -> Result<()> {
                 .upsert_many(&report.indicators)
                 .await
                 .with_context(|| format!("cannot store the indicators of {origin}"))?;
-            let (refused, issues): (Vec<_>, Vec<_>) = report
-                .issues
-                .iter()
-                .partition(|i| i.reason.contains("on MISP warninglist"));
+            let (refused, issues): (Vec<_>, Vec<_>) =
+                report.issues.iter().partition(|i| i.warninglist.is_some());
             eprintln!(
                 "{origin}: {} imported ({} new, {} merged), {} refused by warninglists, {} issues, {} skipped",
                 report.indicators.len(),
