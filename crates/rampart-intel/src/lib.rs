@@ -6,7 +6,7 @@
 //!
 //! Among Rampart crates it depends only on `rampart-model`. It does no network I/O and no
 //! storage: callers hand it bytes and directories, and keep indicators where they like.
-//! Report analysis (extracting indicators from prose) is not here.
+//! [`report`] analyses threat reports (prose): indicators, ATT&CK techniques, actors.
 
 pub mod bench;
 pub mod export;
@@ -14,6 +14,7 @@ pub mod import;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
+pub mod report;
 pub mod warninglist;
 
 pub use bench::{BenchReport, bench_indicators};
