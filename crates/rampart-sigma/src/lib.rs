@@ -36,6 +36,7 @@
 //! and the other documents still load.
 
 pub mod condition;
+mod correlation;
 mod detection;
 mod error;
 mod event;
@@ -45,6 +46,10 @@ pub mod pipelines;
 mod rule;
 mod windows;
 
+pub use correlation::{
+    CmpOp, CorrelationCondition, CorrelationHit, CorrelationRule, CorrelationType, Correlator,
+    CorrelatorConfig, CorrelatorStats, Observation, parse_timespan,
+};
 pub use detection::Placeholders;
 pub use error::{ErrorKind, RuleError};
 pub use event::{Event, FieldValue};

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_yaml::{Mapping, Value as Yaml};
 
 use crate::condition::{self, Condition, Quantifier};
+use crate::correlation::CorrelationRule;
 use crate::detection::{self, FieldMapper, Item, Placeholders};
 use crate::error::{ErrorKind, RuleError};
 use crate::event::Event;
@@ -278,6 +279,9 @@ pub struct Loaded {
     pub rules: Vec<Rule>,
     /// Compiled filter documents (not yet applied: see [`apply_filters`]).
     pub filters: Vec<Filter>,
+    /// Correlation documents (evaluated by a [`crate::Correlator`] built from them and the
+    /// rules).
+    pub correlations: Vec<CorrelationRule>,
     /// Rejected documents, each with file, line and reason.
     pub errors: Vec<RuleError>,
 }
@@ -437,6 +441,12 @@ pub fn load_str(src: &str, file: Option<&Path>, opts: &CompileOptions) -> Loaded
                 f.file = file.map(Path::to_path_buf);
                 out.filters.push(f);
             }
+            Ok(Doc::Correlation(mut c)) => {
+                c.file = file.map(Path::to_path_buf);
+                c.line = Some(start);
+                c.document = index;
+                out.correlations.push(*c);
+            }
             Err((kind, needle)) => {
                 let line = needle
                     .as_deref()
@@ -456,6 +466,7 @@ pub fn load_file(path: &Path, opts: &CompileOptions) -> Loaded {
         Err(e) => Loaded {
             rules: Vec::new(),
             filters: Vec::new(),
+            correlations: Vec::new(),
             errors: vec![RuleError {
                 file: Some(path.to_path_buf()),
                 line: None,
@@ -504,6 +515,7 @@ pub fn load_dir(dir: &Path, opts: &CompileOptions) -> Loaded {
         let l = load_file(&f, opts);
         out.rules.extend(l.rules);
         out.filters.extend(l.filters);
+        out.correlations.extend(l.correlations);
         out.errors.extend(l.errors);
     }
     out
@@ -556,20 +568,17 @@ fn structure(msg: impl Into<String>, needle: Option<&str>) -> Located {
 enum Doc {
     Rule(Box<RuleMeta>, Detection),
     Filter(Filter),
+    Correlation(Box<CorrelationRule>),
 }
 
 fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<Doc, Located> {
     if !doc.is_mapping() {
         return Err(structure("a rule must be a YAML mapping", None));
     }
-    if doc.get("correlation").is_some() {
-        return Err((
-            ErrorKind::Unsupported("correlation rules are not evaluated yet".into()),
-            Some("correlation".into()),
-        ));
-    }
     let title = s(doc, "title").ok_or_else(|| structure("missing `title`", None))?;
+    let correlation = doc.get("correlation").is_some();
     let logsource = match doc.get("logsource") {
+        _ if correlation => LogSource::default(),
         Some(Yaml::Mapping(_)) => {
             let ls = doc.get("logsource");
             let f = |k: &str| ls.and_then(|l| s(l, k));
@@ -596,6 +605,9 @@ fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<Doc, Located> {
         name: s(doc, "name"),
         description: s(doc, "description"),
     };
+    if correlation {
+        return crate::correlation::parse(doc, meta).map(|c| Doc::Correlation(Box::new(c)));
+    }
     if let (Some(f), None) = (doc.get("filter"), doc.get("detection")) {
         let Yaml::Mapping(fm) = f else {
             return Err(structure("`filter` must be a mapping", Some("filter")));

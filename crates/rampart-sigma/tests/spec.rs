@@ -1,8 +1,8 @@
 //! The Sigma specification's own examples (`specification/tests/schema`) behave as written:
 //! rules load with their metadata and match the events they describe; filters apply as pySigma
-//! applies them; correlation documents are recognised and reported as not evaluated yet.
+//! applies them. The correlation examples are in `tests/correlation.rs`.
 
-use rampart_sigma::{CompileOptions, ErrorKind, FilterTargets, apply_filters, load_file, load_str};
+use rampart_sigma::{CompileOptions, FilterTargets, apply_filters, load_file, load_str};
 use serde_json::json;
 
 #[test]
@@ -79,30 +79,4 @@ fn spec_filter_examples_apply_with_pysigma_semantics() {
     let l = load_file(&dir.join("filter_ecs.yml"), &CompileOptions::default());
     assert!(l.errors.is_empty(), "{:?}", l.errors);
     assert_eq!(l.filters.len(), 1);
-}
-
-#[test]
-fn spec_correlation_examples_are_recognised() {
-    let Some(dir) = rampart_testkit::shared("sigma/specification/tests/schema/correlation") else {
-        return;
-    };
-    let mut seen = 0;
-    let Ok(rd) = std::fs::read_dir(&dir) else {
-        return;
-    };
-    for e in rd.filter_map(Result::ok) {
-        let l = load_file(&e.path(), &CompileOptions::default());
-        assert!(l.rules.is_empty(), "{}", e.path().display());
-        assert!(!l.errors.is_empty(), "{}", e.path().display());
-        for err in &l.errors {
-            assert!(
-                matches!(err.kind, ErrorKind::Unsupported(_)),
-                "{}: {err}",
-                e.path().display()
-            );
-            assert!(err.line.is_some());
-            seen += 1;
-        }
-    }
-    assert!(seen >= 8, "{seen}");
 }
