@@ -628,11 +628,7 @@ fn hit_event(corr: &CorrelationRule, values: &[String]) -> serde_json::Value {
 }
 
 fn read<'e>(event: &'e dyn Event, m: &Mapped) -> Option<FieldValue<'e>> {
-    m.paths.iter().find_map(|p| event.field(p)).or_else(|| {
-        m.implied
-            .as_ref()
-            .map(|v| FieldValue::Str(std::borrow::Cow::Owned(v.clone())))
-    })
+    m.read(event)
 }
 
 fn key_text(v: &FieldValue<'_>) -> Option<String> {

@@ -104,16 +104,7 @@ pub(crate) struct Targets(Mapped);
 
 impl Targets {
     fn get<'e>(&self, event: &'e dyn Event) -> Option<FieldValue<'e>> {
-        self.0
-            .paths
-            .iter()
-            .find_map(|p| event.field(p))
-            .or_else(|| {
-                self.0
-                    .implied
-                    .as_ref()
-                    .map(|v| FieldValue::Str(std::borrow::Cow::Owned(v.clone())))
-            })
+        self.0.read(event)
     }
 }
 

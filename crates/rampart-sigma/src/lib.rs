@@ -53,7 +53,7 @@ pub use correlation::{
 pub use detection::Placeholders;
 pub use error::{ErrorKind, RuleError};
 pub use event::{Event, FieldValue};
-pub use mapping::FieldMap;
+pub use mapping::{FieldMap, Translation};
 pub use rule::{
     CompileOptions, Filter, FilterTargets, Loaded, LogSource, Rule, RuleMeta, apply_filters,
     compile_rule, load_dir, load_file, load_str,

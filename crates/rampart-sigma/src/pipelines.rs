@@ -11,13 +11,24 @@
 //! path step, so a rule's `userAgent` already finds Graph's `userAgent`; the maps are needed
 //! where the *path* differs (nesting, another name), not only the case.
 //!
-//! What path mapping cannot do, and is therefore left unmapped (rules using these names do
-//! not match the raw records; listed per map below and in the crate README): value
-//! translations (Log Analytics' `Status: 'Success'`) and values no raw record carries.
+//! Values a query layer derives are *translated* ([`Translation`]): Entra's `Status:
+//! 'Success'`/`'Failure'` from the error code, the `m365` rules' `status: success` from
+//! `ResultStatus`. Values no raw record carries are left unmapped (rules using them do not
+//! match the raw records; listed per map below and in the crate README).
 //! Name/value lists (O365 `ExtendedProperties`, Google `parameters`) are addressed with the
 //! event lookup's selector step `list.[Name=X].Value`.
 
-use crate::mapping::FieldMap;
+use crate::mapping::{FieldMap, Translation};
+
+/// The sign-in outcome Log Analytics shows in its `Status` column and the SigmaHQ rules test
+/// (`Status: 'Success'`): derived from the raw error code, `0` = `Success`, any other code
+/// `Failure` (Microsoft's sign-in status: "errorCode 0 indicates a successful sign-in").
+/// `codes` are the paths of the raw code in the record's shape.
+fn entra_status(codes: &[&str]) -> Translation {
+    Translation::from_paths(codes.iter().copied())
+        .when("0", "Success")
+        .otherwise("Failure")
+}
 
 /// Adds one Sigma field (under each spelling in `names`) mapped to `paths`.
 fn alias(map: FieldMap, names: &[&str], paths: &[&str]) -> FieldMap {
@@ -43,7 +54,8 @@ fn entra_pairs() -> Vec<(&'static [&'static str], &'static str)> {
         ),
         // The Log Analytics `Status` column is the whole status object; the rules that use
         // it with `contains` look for additionalDetails text ("MFA denied; …"). The rules'
-        // `Status: 'Success'` is the portal's derived status and matches no raw value.
+        // `Status: 'Success'` is the outcome derived from the error code: a translation
+        // (`entra_status`) added by each map.
         (&["Status"], "status.additionalDetails"),
         (&["AuthenticationRequirement"], "authenticationRequirement"), // beta / export only
         (
@@ -179,6 +191,7 @@ pub fn entra_signin_graph() -> FieldMap {
         .into_iter()
         .fold(entra_scope(), |m, (names, path)| alias(m, names, &[path]))
         .map("Location", ["location.countryOrRegion"])
+        .translate("Status", entra_status(&["status.errorCode"]))
 }
 
 /// Entra ID sign-ins as the Azure Monitor diagnostic export (`SignInLogs`,
@@ -203,6 +216,10 @@ pub fn entra_signin_azure_monitor() -> FieldMap {
         .map(
             "Location",
             ["properties.location.countryOrRegion", "location"],
+        )
+        .translate(
+            "Status",
+            entra_status(&["properties.status.errorCode", "resultType"]),
         )
 }
 
@@ -230,6 +247,14 @@ pub fn entra_signins() -> FieldMap {
                 "location.countryOrRegion",
                 "location",
             ],
+        )
+        .translate(
+            "Status",
+            entra_status(&[
+                "properties.status.errorCode",
+                "status.errorCode",
+                "resultType",
+            ]),
         )
 }
 
@@ -292,9 +317,9 @@ pub fn o365_audit() -> FieldMap {
 /// service: threat_management` and `threat_detection`: `eventSource` → `Workload`,
 /// `eventName` → `Name`, `Payload` → `Data` (the alert's JSON-in-a-string).
 ///
-/// Not mapped: `status`. The rules require `status: success`, a value no Management
-/// Activity alert record carries (their `Status` is `Active`/`Investigating`/`Resolved`/
-/// `Dismissed`, their `ResultStatus` `Succeeded`), so these rules do not match raw records.
+/// `status` (the rules require `status: success`) is the activity's outcome translated from
+/// `ResultStatus` ([`o365_outcome`]); the alert's own `Status` (`Active`, `Resolved`, …) is
+/// the alert's triage state, not the outcome, and is not read for it.
 pub fn o365_alerts(service: &str) -> FieldMap {
     FieldMap::new()
         .product("m365")
@@ -302,18 +327,36 @@ pub fn o365_alerts(service: &str) -> FieldMap {
         .map("eventSource", ["Workload"])
         .map("eventName", ["Name"])
         .map("Payload", ["Data"])
+        .translate("status", o365_outcome())
+}
+
+/// The outcome the SigmaHQ `m365` rules test as `status: success` / `failure` (the name
+/// and values log pipelines such as Splunk's and Elastic's O365 inputs give the record's
+/// `ResultStatus`), translated from `ResultStatus`: `Succeeded`, `Success`, `True` →
+/// `success`; `Failed`, `Failure`, `False` → `failure`; other values (e.g.
+/// `PartiallySucceeded`) give no `status`.
+pub fn o365_outcome() -> Translation {
+    let mut t = Translation::from_paths(["ResultStatus"]);
+    for ok in ["Succeeded", "Success", "True"] {
+        t = t.when(ok, "success");
+    }
+    for bad in ["Failed", "Failure", "False"] {
+        t = t.when(bad, "failure");
+    }
+    t
 }
 
 /// O365 Management Activity `Audit.Exchange` admin (cmdlet) records for rules with
 /// `product: m365, service: exchange`: `eventSource` → `Workload` (`Exchange`), `eventName`
-/// → `Operation` (the cmdlet, e.g. `Add-FederatedDomain`). Not mapped: `status` (as for
-/// [`o365_alerts`]).
+/// → `Operation` (the cmdlet, e.g. `Add-FederatedDomain`), `status` translated from
+/// `ResultStatus` ([`o365_outcome`]).
 pub fn o365_exchange() -> FieldMap {
     FieldMap::new()
         .product("m365")
         .service("exchange")
         .map("eventSource", ["Workload"])
         .map("eventName", ["Operation"])
+        .translate("status", o365_outcome())
 }
 
 /// Okta System Log `LogEvent`s (`/api/v1/logs`, one array item per event) for rules with

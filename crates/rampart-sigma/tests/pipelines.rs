@@ -420,7 +420,7 @@ fn m365_bypass_conditional_access_reads_extended_properties() {
 }
 
 #[test]
-fn m365_alert_names_map_but_status_success_does_not() {
+fn m365_alert_status_success_is_translated_from_result_status() {
     let Some(r) = rule("cloud/m365/threat_management/microsoft365_impossible_travel_activity.yml")
     else {
         return;
@@ -429,22 +429,105 @@ fn m365_alert_names_map_but_status_success_does_not() {
     let alert = json!({"RecordType": 40, "Workload": "SecurityComplianceCenter",
         "Operation": "AlertTriggered", "Name": "Impossible travel activity",
         "Status": "Active", "ResultStatus": "Succeeded", "Source": "Cloud App Security"});
-    // `status: success` is a value no such record carries: documented as unmapped, the
-    // rule does not match.
-    assert!(!r.matches(&alert));
-    // The mapped names do resolve: the same selection without `status`.
-    let src = "title: t\nlogsource: {product: m365, service: threat_management}\n\
-               detection:\n  sel: {eventSource: SecurityComplianceCenter, \
-               eventName: 'Impossible travel activity'}\n  condition: sel\n";
-    let l = rampart_sigma::load_str(src, None, &opts());
-    assert!(l.rules[0].matches(&alert));
+    // `status: success` is the outcome translated from `ResultStatus: Succeeded`.
+    assert!(r.matches(&alert));
+    let mut failed = alert.clone();
+    set(&mut failed, "/ResultStatus", json!("Failed"));
+    assert!(!r.matches(&failed));
+    let mut no_status = alert.clone();
+    no_status.as_object_mut().unwrap().remove("ResultStatus");
+    assert!(!r.matches(&no_status));
+    // The alert's own `Status` (triage state) is not the outcome.
+    let mut success_state = no_status;
+    set(&mut success_state, "/Status", json!("success"));
+    assert!(!r.matches(&success_state));
     let mut other = alert;
     set(
         &mut other,
         "/Name",
         json!("Activity from infrequent country"),
     );
-    assert!(!l.rules[0].matches(&other));
+    assert!(!r.matches(&other));
+}
+
+#[test]
+fn m365_exchange_cmdlet_success_is_translated_from_result_status() {
+    let Some(r) = rule("cloud/m365/exchange/microsoft365_new_federated_domain_added_exchange.yml")
+    else {
+        return;
+    };
+    // An Audit.Exchange admin record (ExchangeAdmin schema: the cmdlet in `Operation`).
+    let rec = json!({"RecordType": 1, "Workload": "Exchange", "Operation": "Add-FederatedDomain",
+        "ResultStatus": "True", "ObjectId": "contoso.com", "UserId": "admin@contoso.com",
+        "Parameters": [{"Name": "DomainName", "Value": "evil.example"}]});
+    assert!(r.matches(&rec));
+    let mut failed = rec.clone();
+    set(&mut failed, "/ResultStatus", json!("False"));
+    assert!(!r.matches(&failed));
+    let mut other = rec;
+    set(&mut other, "/Operation", json!("Get-FederatedDomain"));
+    assert!(!r.matches(&other));
+}
+
+#[test]
+fn entra_status_success_is_translated_from_the_error_code_in_both_shapes() {
+    let Some(r) = rule("cloud/azure/signin_logs/azure_ad_only_single_factor_auth_required.yml")
+    else {
+        return;
+    };
+    // Graph beta: the sample is a failed single-factor sign-in (errorCode 50126).
+    let Some(mut g) = first(GRAPH_BETA, |v| {
+        v["authenticationRequirement"] == "singleFactorAuthentication"
+    }) else {
+        return;
+    };
+    assert_ne!(g["status"]["errorCode"], json!(0));
+    assert!(!r.matches(&g));
+    set(&mut g, "/status/errorCode", json!(0));
+    assert!(r.matches(&g));
+    set(
+        &mut g,
+        "/authenticationRequirement",
+        json!("multiFactorAuthentication"),
+    );
+    assert!(!r.matches(&g));
+    // The Azure Monitor export (errorCode 50076, MFA required): made successful and
+    // single-factor, it matches; the failure does not.
+    let Some(mut e) = first(SIGNINLOGS_50076, |_| true) else {
+        return;
+    };
+    set(
+        &mut e,
+        "/properties/authenticationRequirement",
+        json!("singleFactorAuthentication"),
+    );
+    assert!(!r.matches(&e));
+    export_result(&mut e, 0, "");
+    assert!(r.matches(&e));
+    // Without the map, `Status: Success` never matched these records.
+    let Some(raw) =
+        rule_unmapped("cloud/azure/signin_logs/azure_ad_only_single_factor_auth_required.yml")
+    else {
+        return;
+    };
+    assert!(!raw.matches(&e));
+}
+
+#[test]
+fn entra_status_keeps_the_details_text_for_contains_rules() {
+    // `Status` holds both the derived outcome and additionalDetails: a rule on either works.
+    let src = "title: t\nlogsource: {product: azure, service: signinlogs}\n\
+               detection:\n  a: {Status: Failure}\n  b: {Status|contains: 'MFA required'}\n  \
+               condition: a and b\n";
+    let l = rampart_sigma::load_str(src, None, &opts());
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    let Some(e) = first(SIGNINLOGS_50076, |_| true) else {
+        return;
+    };
+    assert!(l.rules[0].matches(&e));
+    let mut ok = e;
+    export_result(&mut ok, 0, "");
+    assert!(!l.rules[0].matches(&ok));
 }
 
 // ---------------------------------------------------------------- (b) Google Workspace
