@@ -55,7 +55,7 @@ pub use error::{ErrorKind, RuleError};
 pub use event::{Event, FieldValue};
 pub use mapping::{FieldMap, Translation};
 pub use rule::{
-    CompileOptions, Filter, FilterTargets, Loaded, LogSource, Rule, RuleMeta, apply_filters,
-    compile_rule, load_dir, load_file, load_str,
+    CompileOptions, Filter, FilterTargets, Loaded, LogSource, Rule, RuleMeta,
+    UnresolvedPlaceholders, apply_filters, compile_rule, load_dir, load_file, load_str,
 };
 pub use windows::WinEventJson;

@@ -57,14 +57,33 @@ pub struct RuleMeta {
     pub description: Option<String>,
 }
 
+/// What loading does with a rule whose `expand` placeholders have no values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnresolvedPlaceholders {
+    /// The rule loads **inactive**: fully compiled (every modifier and the condition are
+    /// checked) but it matches nothing, and [`Rule::unresolved_placeholders`] names the
+    /// placeholders to configure. A warning is logged. The default: a deployment sees the
+    /// rule and what it needs, instead of losing it; and no part of it runs with a
+    /// meaning its author did not write (a placeholder in a `not filter` clause that
+    /// matched nothing would make the rule fire on everything the filter should exclude).
+    #[default]
+    LoadInactive,
+    /// The rule is rejected with [`ErrorKind::UnresolvedPlaceholder`].
+    Reject,
+}
+
 /// How rules are compiled.
 #[derive(Default)]
 #[non_exhaustive]
 pub struct CompileOptions {
-    /// Values for `expand` placeholders; a rule using an unknown one is rejected.
+    /// Values for `expand` placeholders.
     pub placeholders: Option<Box<dyn Placeholders + Send + Sync>>,
     /// Field mappings; those whose log source matches a rule's apply to it, in order.
     pub field_maps: Vec<FieldMap>,
+    /// What happens to a rule using a placeholder with no values (default: it loads
+    /// inactive). Filters with an unresolved placeholder are always rejected.
+    pub unresolved_placeholders: UnresolvedPlaceholders,
 }
 
 impl std::fmt::Debug for CompileOptions {
@@ -72,6 +91,7 @@ impl std::fmt::Debug for CompileOptions {
         f.debug_struct("CompileOptions")
             .field("placeholders", &self.placeholders.is_some())
             .field("field_maps", &self.field_maps)
+            .field("unresolved_placeholders", &self.unresolved_placeholders)
             .finish()
     }
 }
@@ -82,7 +102,14 @@ impl CompileOptions {
         CompileOptions {
             placeholders: Some(Box::new(p)),
             field_maps: Vec::new(),
+            unresolved_placeholders: UnresolvedPlaceholders::default(),
         }
+    }
+
+    /// Sets what happens to rules with unresolved placeholders.
+    pub fn with_unresolved_placeholders(mut self, policy: UnresolvedPlaceholders) -> Self {
+        self.unresolved_placeholders = policy;
+        self
     }
 
     /// Adds a field mapping (after those already present).
@@ -96,6 +123,28 @@ struct NoPlaceholders;
 impl Placeholders for NoPlaceholders {
     fn resolve(&self, _: &str) -> Option<Vec<String>> {
         None
+    }
+}
+
+/// Resolves through `inner`; an unknown placeholder is recorded and stands for itself, so
+/// the rule still compiles (it is then made inactive).
+struct Recording<'a> {
+    inner: &'a dyn Placeholders,
+    missing: std::cell::RefCell<Vec<String>>,
+}
+
+impl Placeholders for Recording<'_> {
+    fn resolve(&self, name: &str) -> Option<Vec<String>> {
+        match self.inner.resolve(name).filter(|v| !v.is_empty()) {
+            Some(v) => Some(v),
+            None => {
+                let mut m = self.missing.borrow_mut();
+                if !m.iter().any(|x| x == name) {
+                    m.push(name.to_string());
+                }
+                Some(vec![format!("%{name}%")])
+            }
+        }
     }
 }
 
@@ -165,6 +214,8 @@ pub struct Rule {
     meta: RuleMeta,
     file: Option<PathBuf>,
     detection: Detection,
+    /// Placeholders without values: non-empty means the rule is inactive.
+    unresolved: Vec<String>,
     /// Filters applied to this rule: each one's condition must hold too.
     filters: Vec<Arc<Detection>>,
 }
@@ -178,6 +229,18 @@ impl Rule {
     /// The file it came from, if any.
     pub fn file(&self) -> Option<&Path> {
         self.file.as_deref()
+    }
+
+    /// Whether the rule is active: false when it uses `expand` placeholders that have no
+    /// values (see [`UnresolvedPlaceholders::LoadInactive`]); an inactive rule matches nothing.
+    pub fn is_active(&self) -> bool {
+        self.unresolved.is_empty()
+    }
+
+    /// The placeholders (names without `%`) this rule needs values for before it can run;
+    /// empty for an active rule.
+    pub fn unresolved_placeholders(&self) -> &[String] {
+        &self.unresolved
     }
 
     /// Whether the rule (with the filters applied to it) matches the event. Never panics.
@@ -431,12 +494,24 @@ pub fn load_str(src: &str, file: Option<&Path>, opts: &CompileOptions) -> Loaded
         };
         previous = Some(doc.clone());
         match compile_doc(&doc, opts) {
-            Ok(Doc::Rule(meta, detection)) => out.rules.push(Rule {
-                meta: *meta,
-                file: file.map(Path::to_path_buf),
-                detection,
-                filters: Vec::new(),
-            }),
+            Ok(Doc::Rule(meta, detection, unresolved)) => {
+                if !unresolved.is_empty() {
+                    tracing::warn!(
+                        file = %file.map(|f| f.display().to_string()).unwrap_or_default(),
+                        line = start,
+                        rule = %meta.title,
+                        placeholders = %unresolved.join(", "),
+                        "rule loaded inactive: no values for its placeholders"
+                    );
+                }
+                out.rules.push(Rule {
+                    meta: *meta,
+                    file: file.map(Path::to_path_buf),
+                    detection,
+                    unresolved,
+                    filters: Vec::new(),
+                })
+            }
             Ok(Doc::Filter(mut f)) => {
                 f.file = file.map(Path::to_path_buf);
                 out.filters.push(f);
@@ -566,7 +641,8 @@ fn structure(msg: impl Into<String>, needle: Option<&str>) -> Located {
 }
 
 enum Doc {
-    Rule(Box<RuleMeta>, Detection),
+    /// A rule, and the placeholders it lacks values for.
+    Rule(Box<RuleMeta>, Detection, Vec<String>),
     Filter(Filter),
     Correlation(Box<CorrelationRule>),
 }
@@ -629,7 +705,7 @@ fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<Doc, Located> {
         };
         let mut det = fm.clone();
         det.remove("rules");
-        let detection = compile_detection(&det, &meta.logsource, opts)?;
+        let detection = compile_detection(&det, &meta.logsource, opts, false)?.0;
         return Ok(Doc::Filter(Filter {
             id: meta.id,
             title: meta.title,
@@ -642,21 +718,30 @@ fn compile_doc(doc: &Yaml, opts: &CompileOptions) -> Result<Doc, Located> {
     let Some(Yaml::Mapping(det)) = doc.get("detection") else {
         return Err(structure("missing `detection` (a mapping)", Some("title")));
     };
-    let detection = compile_detection(det, &meta.logsource, opts)?;
-    Ok(Doc::Rule(Box::new(meta), detection))
+    let inactive_ok = opts.unresolved_placeholders == UnresolvedPlaceholders::LoadInactive;
+    let (detection, unresolved) = compile_detection(det, &meta.logsource, opts, inactive_ok)?;
+    Ok(Doc::Rule(Box::new(meta), detection, unresolved))
 }
 
-/// Compiles a detection mapping (search identifiers and `condition`).
+/// Compiles a detection mapping (search identifiers and `condition`). With `inactive_ok`,
+/// placeholders without values do not reject it: it compiles to a detection that matches
+/// nothing, and their names are returned.
 fn compile_detection(
     det: &Mapping,
     logsource: &LogSource,
     opts: &CompileOptions,
-) -> Result<Detection, Located> {
+    inactive_ok: bool,
+) -> Result<(Detection, Vec<String>), Located> {
     let none = NoPlaceholders;
-    let ph: &dyn Placeholders = match &opts.placeholders {
+    let given: &dyn Placeholders = match &opts.placeholders {
         Some(p) => p.as_ref(),
         None => &none,
     };
+    let recording = Recording {
+        inner: given,
+        missing: std::cell::RefCell::new(Vec::new()),
+    };
+    let ph: &dyn Placeholders = if inactive_ok { &recording } else { given };
     let maps: Vec<&FieldMap> = opts
         .field_maps
         .iter()
@@ -724,10 +809,24 @@ fn compile_detection(
     } else {
         Expr::Or(exprs)
     };
-    Ok(Detection {
-        selections,
-        condition,
-    })
+    let missing = recording.missing.into_inner();
+    if !missing.is_empty() {
+        // Inactive: an empty OR matches nothing.
+        return Ok((
+            Detection {
+                selections: Vec::new(),
+                condition: Expr::Or(Vec::new()),
+            },
+            missing,
+        ));
+    }
+    Ok((
+        Detection {
+            selections,
+            condition,
+        },
+        missing,
+    ))
 }
 
 fn glob_names(pattern: &str, names: &[String]) -> Vec<usize> {

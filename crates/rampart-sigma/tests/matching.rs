@@ -453,9 +453,34 @@ fn utf16_encodings_before_base64() {
 #[test]
 fn expand_placeholders() {
     let d = "sel:\n    Host|expand: '%servers%'\ncondition: sel";
+    // Strict: rejected, naming the placeholder.
+    let strict = CompileOptions::default()
+        .with_unresolved_placeholders(rampart_sigma::UnresolvedPlaceholders::Reject);
     assert!(matches!(
-        reject(d),
+        rule_with(d, &strict).map(|_| ()).unwrap_err().kind,
         ErrorKind::UnresolvedPlaceholder(ref n) if n == "servers"
+    ));
+    // Default: loaded inactive, naming what to configure; it matches nothing, not even the
+    // placeholder's own text.
+    let r = rule(d);
+    assert!(!r.is_active());
+    assert_eq!(r.unresolved_placeholders(), ["servers".to_string()]);
+    assert!(!r.matches(&json!({"Host": "%servers%"})));
+    assert!(!r.matches(&json!({"Host": "srv1"})));
+    // A placeholder in an exclusion does not turn the rule into "match everything".
+    let r = rule(
+        "sel:\n    A: 1\nflt:\n    Host|expand: '%admins%'\n    B|expand: '%servers%'\ncondition: sel and not flt",
+    );
+    assert!(!r.is_active());
+    assert_eq!(
+        r.unresolved_placeholders(),
+        ["admins".to_string(), "servers".to_string()]
+    );
+    assert!(!r.matches(&json!({"A": 1, "Host": "x"})));
+    // Other errors are still reported for an inactive-to-be rule.
+    assert!(matches!(
+        reject("sel:\n    Host|expand|foo: '%servers%'\ncondition: sel"),
+        ErrorKind::UnknownModifier { .. }
     ));
     let mut ph = HashMap::new();
     ph.insert(
@@ -464,6 +489,7 @@ fn expand_placeholders() {
     );
     let opts = CompileOptions::with_placeholders(ph);
     let r = rule_with(d, &opts).expect("compiles with values");
+    assert!(r.is_active());
     assert!(r.matches(&json!({"Host": "SRV1"})));
     assert!(r.matches(&json!({"Host": "db02"})));
     assert!(!r.matches(&json!({"Host": "web"})));
