@@ -193,7 +193,7 @@ mod tests {
         assert_eq!(
             out,
             [
-                "malware", "inject", "code", "process", "inject", "dlls", "apis"
+                "malware", "inject", "code", "process", "inject", "dll", "api"
             ]
         );
     }
