@@ -154,6 +154,14 @@ impl Scorer {
                 .collect();
             let gold = project(d.dataset, d.gold.iter().cloned(), false);
             let tp = pred.intersection(&gold).count();
+            if std::env::var("RAMPART_SHOW_ERRORS").is_ok() && !held_out {
+                for id in pred.difference(&gold) {
+                    println!("ERR fp {} {id}", d.dataset);
+                }
+                for id in gold.difference(&pred) {
+                    println!("ERR fn {} {id}", d.dataset);
+                }
+            }
             out[i].add(Counts {
                 tp,
                 fp: pred.len() - tp,
@@ -203,15 +211,26 @@ fn technique_f1_on_the_dev_reports() {
 
     // The grid search that chose the default, on the tune part only.
     let mut best = (0.0, default);
-    for ti in 4..=40 {
-        for wi in 0..=8 {
-            let cfg = MapperConfig {
-                threshold: ti as f32 * 0.025,
-                cue_weight: wi as f32 * 0.05,
-            };
-            let (_, f1) = line("", scorer.score(&docs, false, &mapper, &with(cfg)));
-            if f1 > best.0 {
-                best = (f1, cfg);
+    let grid = if std::env::var("RAMPART_SHOW_ERRORS").is_ok() {
+        0
+    } else {
+        24
+    };
+    for ti in 8..=grid {
+        for wi in 2..=6 {
+            for si in 0..=2 {
+                for pi in 0..=1 {
+                    let cfg = MapperConfig {
+                        threshold: ti as f32 * 0.025,
+                        cue_weight: wi as f32 * 0.05,
+                        second_weight: si as f32 * 0.25,
+                        prior_weight: pi as f32 * 0.1,
+                    };
+                    let (_, f1) = line("", scorer.score(&docs, false, &mapper, &with(cfg)));
+                    if f1 > best.0 {
+                        best = (f1, cfg);
+                    }
+                }
             }
         }
     }

@@ -26,18 +26,26 @@ use super::text::{sentences, tokens};
 /// Tuning of [`Mapper::decide`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MapperConfig {
-    /// A technique is reported when `similarity + cue_weight × min(cues, 3)` reaches this.
+    /// A technique is reported when `similarity + second_weight × second-best similarity +
+    /// cue_weight × min(cues, 3) + prior_weight × prevalence` reaches this.
     pub threshold: f32,
     /// The weight of one cue-phrase occurrence.
     pub cue_weight: f32,
+    /// The weight of the second-best sentence's similarity.
+    pub second_weight: f32,
+    /// The weight of the technique's prevalence in ATT&CK (share of procedure examples,
+    /// log-scaled to 0..1).
+    pub prior_weight: f32,
 }
 
 impl Default for MapperConfig {
     /// The values tuned on the development split (see the crate README).
     fn default() -> Self {
         MapperConfig {
-            threshold: 0.325,
-            cue_weight: 0.25,
+            threshold: 0.5,
+            cue_weight: 0.2,
+            second_weight: 0.5,
+            prior_weight: 0.1,
         }
     }
 }
@@ -69,6 +77,10 @@ pub struct Candidate {
     pub cues: u32,
     /// Best sentence similarity score.
     pub similarity: f32,
+    /// Second-best sentence similarity score.
+    pub similarity2: f32,
+    /// The technique's prevalence in ATT&CK, 0..1.
+    pub prior: f32,
     /// Byte span of the first id/name/cue sentence and of the most similar sentence.
     pub first_mention: Option<(usize, usize)>,
     pub best_sentence: Option<(usize, usize)>,
@@ -376,14 +388,11 @@ const CUES: &[(&str, &[&str])] = &[
     ("in-memory", &["T1620"]),
     ("registered domain*", &["T1583.001"]),
     ("vps", &["T1583.003"]),
-    ("base64", &["T1132"]),
     ("compress*", &["T1560"]),
     ("archiv*", &["T1560"]),
     ("pastebin", &["T1102"]),
     ("dropbox", &["T1102", "T1567"]),
     ("google drive", &["T1102", "T1567"]),
-    ("telegram", &["T1102"]),
-    ("github", &["T1102"]),
     ("query the registry", &["T1012"]),
     ("queries the registry", &["T1012"]),
     ("reg query", &["T1012"]),
@@ -465,7 +474,60 @@ const CUES: &[(&str, &[&str])] = &[
     ("clicks the link", &["T1204.001"]),
     ("malicious url*", &["T1204.001"]),
     ("dde", &["T1559.002"]),
-    ("exploit*", &["T1203"]),
+    ("embedd*", &["T1027.009"]),
+    ("embeds", &["T1027.009"]),
+    ("legitimate", &["T1036.005"]),
+    ("mimic*", &["T1036.005"]),
+    ("named after", &["T1036.005"]),
+    ("disguis*", &["T1036.005"]),
+    ("delet*", &["T1070.004"]),
+    ("clean up", &["T1070.004"]),
+    ("cleanup", &["T1070.004"]),
+    ("malicious dll", &["T1574.002"]),
+    ("legitimate executable", &["T1574.002"]),
+    ("padding", &["T1027.001"]),
+    ("junk data", &["T1027.001"]),
+    ("null bytes", &["T1027.001"]),
+    ("inflated", &["T1027.001"]),
+    ("custom packer", &["T1027.002"]),
+    ("unpack*", &["T1027.002"]),
+    ("directories", &["T1083"]),
+    ("directory", &["T1083"]),
+    ("folders", &["T1083"]),
+    ("drives", &["T1083"]),
+    ("collect*", &["T1005"]),
+    ("steal*", &["T1005"]),
+    ("sensitive data", &["T1005"]),
+    ("attachment*", &["T1566.001"]),
+    ("malspam", &["T1566"]),
+    ("malicious email*", &["T1566"]),
+    ("email campaign*", &["T1566"]),
+    ("lure*", &["T1566", "T1204"]),
+    ("victim opens", &["T1204.002"]),
+    ("user opens", &["T1204.002"]),
+    ("cmd", &["T1059.003"]),
+    ("shell commands", &["T1059"]),
+    ("execute commands", &["T1059"]),
+    ("http traffic", &["T1071.001"]),
+    ("http communication*", &["T1071.001"]),
+    ("http protocol", &["T1071.001"]),
+    ("https traffic", &["T1071.001"]),
+    ("over https", &["T1071.001"]),
+    ("via https", &["T1071.001"]),
+    ("http-based", &["T1071.001"]),
+    ("https requests", &["T1071.001"]),
+    ("post request*", &["T1071.001"]),
+    ("get request*", &["T1071.001"]),
+    ("pe injection", &["T1055.002"]),
+    ("portable executable injection", &["T1055.002"]),
+    ("api", &["T1106"]),
+    ("apis", &["T1106"]),
+    ("system info*", &["T1082"]),
+    ("host information", &["T1082"]),
+    ("machine name", &["T1082"]),
+    ("os name", &["T1082"]),
+    ("legitimate account*", &["T1078"]),
+    ("compromised account*", &["T1078"]),
 ];
 
 impl Mapper {
@@ -625,12 +687,18 @@ impl Mapper {
                     ..Candidate::default()
                 });
                 if score > c.similarity {
+                    c.similarity2 = c.similarity;
                     c.similarity = score;
                     c.best_sentence = Some((s, e));
+                } else if score > c.similarity2 {
+                    c.similarity2 = score;
                 }
             }
         }
         let mut out: Vec<Candidate> = cands.into_values().collect();
+        for c in &mut out {
+            c.prior = self.tfidf.prior.get(c.technique).copied().unwrap_or(0.0);
+        }
         out.sort_by_key(|c| c.technique);
         out
     }
@@ -641,7 +709,10 @@ impl Mapper {
     }
 
     fn score(c: &Candidate, cfg: &MapperConfig) -> f32 {
-        c.similarity + cfg.cue_weight * (c.cues.min(3) as f32)
+        c.similarity
+            + cfg.second_weight * c.similarity2
+            + cfg.cue_weight * (c.cues.min(3) as f32)
+            + cfg.prior_weight * c.prior
     }
 
     /// The techniques found in `text`, most certain first.
@@ -715,6 +786,10 @@ struct Tfidf {
     postings: Vec<Vec<(u32, f32)>>,
     /// Per example: its technique.
     doc_tech: Vec<u32>,
+    /// Per technique: its parent's index for sub-techniques.
+    parent: Vec<Option<u32>>,
+    /// Per technique: ln(1 + examples) / ln(1 + most examples of any technique).
+    prior: Vec<f32>,
 }
 
 impl Tfidf {
@@ -763,11 +838,36 @@ impl Tfidf {
                 postings[term as usize].push((d as u32, w));
             }
         }
+        let parent: Vec<Option<u32>> = kb
+            .techniques
+            .iter()
+            .map(|t| {
+                t.is_subtechnique()
+                    .then(|| kb.technique_index(t.parent_id()))
+                    .flatten()
+                    .map(|i| i as u32)
+            })
+            .collect();
+        // A parent's prevalence counts its sub-techniques' examples.
+        let mut examples = vec![0f32; kb.techniques.len()];
+        for (i, t) in kb.techniques.iter().enumerate() {
+            examples[i] += t.procedures.len() as f32;
+            if let Some(p) = parent[i] {
+                examples[p as usize] += t.procedures.len() as f32;
+            }
+        }
+        let most = examples.iter().copied().fold(1.0f32, f32::max);
+        let prior = examples
+            .iter()
+            .map(|&n| (1.0 + n).ln() / (1.0 + most).ln())
+            .collect();
         Tfidf {
             vocab,
             idf,
             postings,
             doc_tech,
+            parent,
+            prior,
         }
     }
 
@@ -801,7 +901,12 @@ impl Tfidf {
         best.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
         let mut per: HashMap<usize, f32> = HashMap::new();
         for &(s, d) in &best[..k] {
-            *per.entry(self.doc_tech[d as usize] as usize).or_default() += s / K as f32;
+            let tech = self.doc_tech[d as usize] as usize;
+            *per.entry(tech).or_default() += s / K as f32;
+            // An example of a sub-technique is an example of its parent too.
+            if let Some(p) = self.parent.get(tech).copied().flatten() {
+                *per.entry(p as usize).or_default() += s / K as f32;
+            }
         }
         per.into_iter().collect()
     }
