@@ -304,10 +304,26 @@ pub fn o365_audit() -> FieldMap {
         ("DeviceProperties", "IsCompliantAndManaged"),
         ("DeviceProperties", "SessionId"),
     ];
-    extended.iter().fold(native, |m, (list, name)| {
+    let native = extended.iter().fold(native, |m, (list, name)| {
         m.map(
             *name,
             [name.to_string(), format!("{list}.[Name={name}].Value")],
+        )
+    });
+    // Azure AD audit entries carry their changes in `ModifiedProperties` ({Name, NewValue,
+    // OldValue}); the consent context of `Consent to application.` is read under the names
+    // the Entra audit log (and SigmaHQ's Azure rules) give it.
+    [
+        "ConsentContext.IsAdminConsent",
+        "ConsentContext.OnBehalfOfAll",
+        "ConsentContext.IsAppOnly",
+        "ConsentAction.Permissions",
+    ]
+    .iter()
+    .fold(native, |m, name| {
+        m.map(
+            *name,
+            [format!("ModifiedProperties.[Name={name}].NewValue")],
         )
     })
 }
@@ -419,7 +435,7 @@ pub fn okta_system_log() -> FieldMap {
 /// Not mapped: event parameters (no SigmaHQ `login` rule uses one; they are name/value
 /// lists, addressable as `events.parameters.[name=login_type].value`).
 pub fn gworkspace_login() -> FieldMap {
-    FieldMap::new()
+    let map = FieldMap::new()
         .product("gcp")
         .service("google_workspace.login")
         .map(
@@ -452,7 +468,28 @@ pub fn gworkspace_login() -> FieldMap {
         .map(
             "protoPayload.requestMetadata.callerIp",
             ["protoPayload.requestMetadata.callerIp", "ipAddress"],
+        );
+    // Login event parameters, under their Reports API names: the Cloud Logging shape's
+    // `protoPayload.metadata.event.parameter` list, the Reports API's `events[].parameters`
+    // (Splunk's `event.parameters`), each `{name, value | boolValue | multiValue}`.
+    [
+        ("is_suspicious", "boolValue"),
+        ("is_second_factor", "boolValue"),
+        ("login_type", "value"),
+        ("login_challenge_method", "multiValue"),
+        ("login_failure_type", "value"),
+    ]
+    .iter()
+    .fold(map, |m, (name, slot)| {
+        m.map(
+            *name,
+            [
+                format!("protoPayload.metadata.event.parameter.[name={name}].{slot}"),
+                format!("events.parameters.[name={name}].{slot}"),
+                format!("event.parameters.[name={name}].{slot}"),
+            ],
         )
+    })
 }
 
 /// Google Workspace Admin SDK Reports API `admin` activities (`applicationName=admin`) for
