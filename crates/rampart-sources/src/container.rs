@@ -6,15 +6,17 @@
 
 use std::io::Read;
 
+use jiff::Timestamp;
 use rampart_model::SourceFormat;
 use serde::de::DeserializeSeed;
 use serde_json::value::RawValue;
 
 use crate::lenient::ArraySeed;
-use crate::norm::{Decision, NotSignIn};
+use crate::norm::{self, Decision, NotSignIn, owned, text};
 use crate::wire::Rec;
 use crate::{
-    DecodeOptions, Decoded, RecordRef, Rejection, entra, google, o365, ocsf, okta, sonicwall,
+    DecodeOptions, Decoded, RawRecord, RecordRef, Rejection, entra, google, o365, ocsf, okta,
+    sonicwall,
 };
 
 /// The most raw text a rejection keeps for the dead-letter file.
@@ -25,6 +27,8 @@ pub(crate) struct Ctx<'o, 's> {
     origin: &'o str,
     opts: &'o DecodeOptions,
     sink: &'s mut dyn FnMut(Decoded),
+    /// Where each JSON record of a known format goes as it came, before it is decoded.
+    raw: Option<&'s mut dyn FnMut(RawRecord<'_>)>,
     index: usize,
 }
 
@@ -34,8 +38,14 @@ impl<'o, 's> Ctx<'o, 's> {
             origin,
             opts,
             sink,
+            raw: None,
             index: 0,
         }
+    }
+
+    pub fn with_raw(mut self, raw: &'s mut dyn FnMut(RawRecord<'_>)) -> Self {
+        self.raw = Some(raw);
+        self
     }
 
     fn at(&self, index: usize, line: Option<usize>) -> RecordRef {
@@ -385,6 +395,24 @@ fn dispatch(rec: &Rec<'_>, raw: &str, index: usize, line: Option<usize>, ctx: &m
             return ctx.reject(index, line, reason, Some(raw));
         }
     };
+    if format != SourceFormat::SonicWall
+        && let Some(raw_sink) = ctx.raw.as_mut()
+    {
+        let (time, user, provider_tenant) = raw_context(format, rec);
+        raw_sink(RawRecord {
+            at: RecordRef {
+                file: ctx.origin.to_owned(),
+                index,
+                line,
+            },
+            format,
+            text: raw,
+            record_id: record_id(format, rec),
+            time,
+            user,
+            provider_tenant,
+        });
+    }
     let d = match format {
         SourceFormat::EntraGraph => entra::graph(rec),
         SourceFormat::EntraSigninLogs => entra::signin_logs(rec),
@@ -407,6 +435,86 @@ fn dispatch(rec: &Rec<'_>, raw: &str, index: usize, line: Option<usize>, ctx: &m
         ))),
     };
     ctx.emit(index, line, format, d, raw);
+}
+
+/// The time, user and provider tenant of a record of `format`, read the way its decoder
+/// reads them, for records that are not sign-ins as much as for those that are.
+fn raw_context(
+    format: SourceFormat,
+    rec: &Rec<'_>,
+) -> (Option<Timestamp>, Option<String>, Option<String>) {
+    let when = |field: &str, t: Option<&str>| t.and_then(|t| norm::time(field, t).ok());
+    match format {
+        SourceFormat::EntraGraph | SourceFormat::EntraSigninLogs => {
+            let sig = rec.properties.as_deref().unwrap_or(rec);
+            let time = when("createdDateTime", text(&sig.created_date_time))
+                .or_else(|| when("time", text(&rec.time)));
+            let user = text(&sig.user_principal_name)
+                .or_else(|| text(&sig.sign_in_identifier))
+                .or_else(|| text(&sig.user_id))
+                .map(norm::user);
+            let tenant = text(&rec.tenant_id)
+                .or_else(|| text(&sig.tenant_id))
+                .or_else(|| text(&sig.resource_tenant_id))
+                .map(str::to_owned);
+            (time, user, tenant)
+        }
+        SourceFormat::O365 => (
+            when("CreationTime", text(&rec.creation_time)),
+            text(&rec.o365_user_id).map(norm::user),
+            owned(&rec.organization_id),
+        ),
+        SourceFormat::Okta => (
+            when("published", text(&rec.published)),
+            rec.actor
+                .as_ref()
+                .and_then(|a| text(&a.alternate_id))
+                .map(norm::user),
+            None,
+        ),
+        SourceFormat::GoogleWorkspace => {
+            let id = rec.id.as_ref().and_then(|id| id.obj());
+            (
+                when("id.time", id.and_then(|id| text(&id.time))),
+                rec.actor
+                    .as_ref()
+                    .and_then(|a| text(&a.email))
+                    .map(norm::user),
+                id.and_then(|id| owned(&id.customer_id)),
+            )
+        }
+        SourceFormat::Ocsf => (
+            when("time_dt", text(&rec.time_dt)),
+            rec.user
+                .as_ref()
+                .and_then(|u| text(&u.name))
+                .map(norm::user),
+            rec.metadata.as_ref().and_then(|m| owned(&m.tenant_uid)),
+        ),
+        _ => (None, None, None),
+    }
+}
+
+/// The provider's id of a record of `format`, where it has one.
+fn record_id(format: SourceFormat, rec: &Rec<'_>) -> Option<String> {
+    let id = match format {
+        SourceFormat::EntraGraph | SourceFormat::EntraSigninLogs => {
+            let sig = rec.properties.as_deref().unwrap_or(rec);
+            sig.id.as_ref().and_then(|id| id.text())
+        }
+        SourceFormat::O365 => text(&rec.o365_id),
+        SourceFormat::Okta => text(&rec.uuid),
+        SourceFormat::GoogleWorkspace => rec
+            .id
+            .as_ref()
+            .and_then(|id| id.obj())
+            .and_then(|id| text(&id.unique_qualifier)),
+        SourceFormat::Ocsf => rec.metadata.as_ref().and_then(|m| text(&m.uid)),
+        _ => None,
+    };
+    id.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Line-per-record text: NDJSON, SonicWall syslog, or a mix. Blank lines are ignored; a

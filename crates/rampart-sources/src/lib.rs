@@ -39,6 +39,7 @@ mod wire;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use jiff::Timestamp;
 use rampart_model::{SignIn, SourceFormat};
 
 /// The user of a SonicWall administrator login whose log line names none.
@@ -107,6 +108,27 @@ impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.at, self.reason)
     }
+}
+
+/// One JSON record of a known format as it came, handed to a raw-record sink
+/// ([`read_file_with_raw`], [`decode_bytes_with_raw`]) before it is decoded: for engines
+/// that read records themselves, such as Sigma rules, and see every record of a known
+/// format, sign-in or not. SonicWall lines (not JSON) are not handed over.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawRecord<'a> {
+    pub at: RecordRef,
+    pub format: SourceFormat,
+    /// The record's JSON text.
+    pub text: &'a str,
+    /// The provider's id of the record (Graph `id`, Okta `uuid`, O365 `Id`, Google
+    /// `id.uniqueQualifier`, OCSF `metadata.uid`), where it has one.
+    pub record_id: Option<String>,
+    /// When it happened, read as its decoder reads it; `None` when absent or unreadable.
+    pub time: Option<Timestamp>,
+    /// The account it is about (lower-cased), where the record names one.
+    pub user: Option<String>,
+    /// The provider's tenant id, where the record carries one.
+    pub provider_tenant: Option<String>,
 }
 
 /// An input that could not be read. Problems *inside* an input are [`Decoded::Rejected`].
@@ -194,6 +216,32 @@ pub fn read_file(
     // rejected with its reason and the other files go on.
     decode_bytes(&bytes, &path.display().to_string(), opts, sink);
     Ok(())
+}
+
+/// [`read_file`], also handing every JSON record of a known format to `raw` as it came
+/// (before its [`Decoded`]).
+pub fn read_file_with_raw(
+    path: &Path,
+    opts: &DecodeOptions,
+    sink: &mut dyn FnMut(Decoded),
+    raw: &mut dyn FnMut(RawRecord<'_>),
+) -> Result<(), SourceError> {
+    let bytes = std::fs::read(path).map_err(|source| io_error(path, source))?;
+    decode_bytes_with_raw(&bytes, &path.display().to_string(), opts, sink, raw);
+    Ok(())
+}
+
+/// [`decode_bytes`], also handing every JSON record of a known format to `raw` as it
+/// came (before its [`Decoded`]).
+pub fn decode_bytes_with_raw(
+    bytes: &[u8],
+    origin: &str,
+    opts: &DecodeOptions,
+    sink: &mut dyn FnMut(Decoded),
+    raw: &mut dyn FnMut(RawRecord<'_>),
+) {
+    let mut ctx = container::Ctx::new(origin, opts, sink).with_raw(raw);
+    container::decode(bytes, &mut ctx);
 }
 
 /// Decodes the records in `bytes` (named `origin` in every [`RecordRef`]) into `sink`.
