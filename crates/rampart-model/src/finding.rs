@@ -20,15 +20,18 @@ pub enum FindingKind {
     CrossTenantIp,
     /// One IP trying wrong passwords against many accounts, here and at other tenants.
     PasswordSpray,
+    /// A Sigma rule (or correlation rule) matched raw records.
+    Sigma,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 5] = [
+    pub const ALL: [FindingKind; 6] = [
         FindingKind::ImpossibleTravel,
         FindingKind::UnfamiliarLocation,
         FindingKind::IndicatorMatch,
         FindingKind::CrossTenantIp,
         FindingKind::PasswordSpray,
+        FindingKind::Sigma,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl FindingKind {
             FindingKind::IndicatorMatch => "indicator_match",
             FindingKind::CrossTenantIp => "cross_tenant_ip",
             FindingKind::PasswordSpray => "password_spray",
+            FindingKind::Sigma => "sigma",
         }
     }
 }
@@ -256,6 +260,75 @@ pub struct SprayEvidence {
     pub reasons: Vec<Reason>,
 }
 
+/// The Sigma rule behind a `sigma` finding. The SigmaHQ rules' licence (DRL 1.1) asks
+/// that the author be shown wherever a match is shown: `author` travels with every finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigmaRuleRef {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// The rule's tags as written (`attack.t1110.003`, `attack.credential-access`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub falsepositives: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+    /// The rule file it was loaded from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+/// One raw record a Sigma rule matched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigmaEventRef {
+    /// The provider's record id, where the record has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+    /// The input file, and the record's 1-based number in it.
+    pub file: String,
+    pub record: usize,
+    pub source_format: SourceFormat,
+}
+
+/// What a Sigma correlation rule counted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SigmaCorrelationRef {
+    /// `event_count`, `value_count`, `temporal`, `temporal_ordered`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The `group-by` fields and the values this group has.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub group: std::collections::BTreeMap<String, String>,
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
+    /// The aggregate that met the condition (a count, a number of distinct values, a sum…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// The rules whose matches were correlated (ids or names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+}
+
+/// Evidence of a `sigma` finding: the rule, the records it matched (for a correlation,
+/// the contributing records, at most a few dozen), and what the correlation counted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SigmaEvidence {
+    pub rule: SigmaRuleRef,
+    pub events: Vec<SigmaEventRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation: Option<SigmaCorrelationRef>,
+    pub reasons: Vec<Reason>,
+}
+
 /// A finding's evidence, by kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -265,6 +338,7 @@ pub enum Evidence {
     Indicator(Box<IndicatorEvidence>),
     CrossTenant(Box<CrossTenantEvidence>),
     Spray(Box<SprayEvidence>),
+    Sigma(Box<SigmaEvidence>),
 }
 
 impl Evidence {
@@ -276,6 +350,7 @@ impl Evidence {
             Evidence::Indicator(e) => &e.reasons,
             Evidence::CrossTenant(e) => &e.reasons,
             Evidence::Spray(e) => &e.reasons,
+            Evidence::Sigma(e) => &e.reasons,
         }
     }
 }

@@ -15,7 +15,8 @@ mod tenant;
 
 pub use finding::{
     CrossTenantEvidence, Evidence, Finding, FindingKind, IndicatorEvidence, LocationEvidence,
-    Reason, ReasonEffect, Severity, SideEvidence, SprayEvidence, TravelEvidence,
+    Reason, ReasonEffect, Severity, SideEvidence, SigmaCorrelationRef, SigmaEventRef,
+    SigmaEvidence, SigmaRuleRef, SprayEvidence, TravelEvidence,
 };
 pub use indicator::{Indicator, IndicatorKind, Observable};
 pub use signin::{GeoSource, Location, NetworkHints, Outcome, SignIn, SourceFormat};

@@ -326,7 +326,40 @@ fn sides(e: &Evidence) -> Vec<&SideEvidence> {
         Evidence::Indicator(i) => vec![&i.signin],
         Evidence::CrossTenant(c) => vec![&c.signin],
         Evidence::Spray(sp) => sp.attempts.iter().collect(),
+        // Raw records, not sign-ins: the rule and its records are in the evidence.
+        Evidence::Sigma(_) => Vec::new(),
     }
+}
+
+/// The analytic behind a finding: the Sigma rule (id, title) for `sigma` findings, else
+/// Rampart's detector.
+fn analytic(f: &Finding) -> Value {
+    match &f.evidence {
+        Evidence::Sigma(e) => {
+            let mut a = json!({"name": e.rule.title, "type_id": 1, "type": "Rule"});
+            if let Some(id) = &e.rule.id {
+                a["uid"] = json!(id);
+            }
+            a
+        }
+        _ => json!({"name": f.kind.as_str(), "type_id": 1, "type": "Rule"}),
+    }
+}
+
+/// ATT&CK techniques a Sigma rule is tagged with (`attack.t1110.003` → `T1110.003`).
+fn attacks(e: &Evidence) -> Vec<Value> {
+    let Evidence::Sigma(e) = e else {
+        return Vec::new();
+    };
+    e.rule
+        .tags
+        .iter()
+        .filter_map(|t| t.strip_prefix("attack."))
+        .filter(|t| {
+            t.len() >= 5 && t.starts_with(['t', 'T']) && t[1..5].bytes().all(|b| b.is_ascii_digit())
+        })
+        .map(|t| json!({"technique": {"uid": t.to_ascii_uppercase()}, "version": "ATT&CK"}))
+        .collect()
 }
 
 /// A finding as an OCSF Detection Finding (2004) Create event. The full evidence, with
@@ -389,7 +422,7 @@ pub fn finding_to_ocsf(f: &Finding) -> Value {
         .collect::<Vec<_>>()
         .join(" ");
 
-    json!({
+    let mut out = json!({
         "class_uid": DETECTION_FINDING,
         "class_name": "Detection Finding",
         "category_uid": 2,
@@ -417,7 +450,7 @@ pub fn finding_to_ocsf(f: &Finding) -> Value {
             "title": f.title,
             "desc": desc,
             "types": [f.kind.as_str()],
-            "analytic": {"name": f.kind.as_str(), "type_id": 1, "type": "Rule"},
+            "analytic": analytic(f),
             "first_seen_time": ms(first_seen),
             "last_seen_time": ms(f.time),
             "related_events": f.event_ids.iter().map(|id| json!({"uid": id})).collect::<Vec<_>>(),
@@ -432,7 +465,12 @@ pub fn finding_to_ocsf(f: &Finding) -> Value {
                 "evidence": serde_json::to_value(&f.evidence).unwrap_or(Value::Null),
             }
         },
-    })
+    });
+    let attacks = attacks(&f.evidence);
+    if !attacks.is_empty() {
+        out["finding_info"]["attacks"] = Value::Array(attacks);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::output::{self, OutputFormat};
+use crate::sigma_hunt::{SigmaHunt, SigmaStats};
 
 /// One input argument: `[TENANT=]PATH`.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +62,8 @@ impl Input {
 pub struct HuntArgs {
     pub config: Option<PathBuf>,
     pub indicators: Vec<PathBuf>,
+    /// Sigma rule files or directories (`--rules`).
+    pub rules: Vec<PathBuf>,
     pub geoip: Vec<PathBuf>,
     pub inputs: Vec<String>,
     pub format: OutputFormat,
@@ -122,7 +125,13 @@ pub fn run(args: HuntArgs) -> Result<()> {
     let opts = DecodeOptions {
         format: args.source_format,
     };
-    let (mut signins, summary) = read_inputs(&inputs, config.as_ref(), &opts, args.quiet)?;
+    let mut sigma = if args.rules.is_empty() {
+        None
+    } else {
+        Some(SigmaHunt::load(&args.rules, args.quiet)?)
+    };
+    let (mut signins, summary) =
+        read_inputs(&inputs, config.as_ref(), &opts, args.quiet, sigma.as_mut())?;
     for s in &mut signins {
         rampart_geo::enrich(s, geoip.as_ref());
     }
@@ -130,8 +139,16 @@ pub fn run(args: HuntArgs) -> Result<()> {
         .as_ref()
         .map(Config::detect_config)
         .unwrap_or_default();
-    let HuntOutput { findings, stats } =
-        rampart_detect::hunt(&signins, &detect_config, &indicators);
+    let HuntOutput {
+        mut findings,
+        stats,
+    } = rampart_detect::hunt(&signins, &detect_config, &indicators);
+    let sigma_stats = sigma.map(|s| {
+        let (sigma_findings, stats) = s.into_findings();
+        findings.extend(sigma_findings);
+        findings.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.kind.cmp(&b.kind)));
+        stats
+    });
 
     if let Some(path) = &args.dead_letter {
         write_dead_letters(path, &summary.rejected)?;
@@ -170,6 +187,7 @@ pub fn run(args: HuntArgs) -> Result<()> {
         print_summary(
             &summary,
             &stats,
+            sigma_stats.as_ref(),
             &findings,
             shown.len(),
             args.dead_letter.as_deref(),
@@ -213,7 +231,7 @@ pub fn normalize(args: NormalizeArgs) -> Result<()> {
     let opts = DecodeOptions {
         format: args.source_format,
     };
-    let (mut signins, summary) = read_inputs(&inputs, config.as_ref(), &opts, false)?;
+    let (mut signins, summary) = read_inputs(&inputs, config.as_ref(), &opts, false, None)?;
     signins.sort_by_key(|s| s.time);
     let stdout = std::io::stdout();
     let mut w = BufWriter::new(stdout.lock());
@@ -246,11 +264,13 @@ pub fn normalize(args: NormalizeArgs) -> Result<()> {
 }
 
 /// Reads every input, assigning tenants; rejected records are kept for the summary.
+/// With `sigma`, every JSON record of a known format is also evaluated by the rules.
 pub fn read_inputs(
     inputs: &[Input],
     config: Option<&Config>,
     opts: &DecodeOptions,
     quiet: bool,
+    mut sigma: Option<&mut SigmaHunt>,
 ) -> Result<(Vec<SignIn>, ReadSummary)> {
     let mut files = Vec::new();
     for input in inputs {
@@ -290,7 +310,7 @@ pub fn read_inputs(
     for (tenant, path) in &files {
         let display = path.display().to_string();
         bar.set_message(display.clone());
-        rampart_sources::read_file(path, opts, &mut |d| match d {
+        let mut on_decoded = |d| match d {
             Decoded::SignIn(s) => {
                 summary.records += 1;
                 let mut s = *s;
@@ -325,7 +345,16 @@ pub fn read_inputs(
                 summary.records += 1;
                 summary.rejected.push(r);
             }
-        })
+        };
+        match sigma.as_deref_mut() {
+            None => rampart_sources::read_file(path, opts, &mut on_decoded),
+            Some(sigma) => {
+                rampart_sources::read_file_with_raw(path, opts, &mut on_decoded, &mut |raw| {
+                    let t = raw_tenant(raw.provider_tenant.as_deref(), tenant.as_ref(), config);
+                    sigma.observe(&raw, t);
+                })
+            }
+        }
         .with_context(|| format!("cannot read {display}"))?;
         if let Ok(m) = std::fs::metadata(path) {
             bar.inc(m.len());
@@ -360,6 +389,17 @@ fn assign_tenant(
     })
 }
 
+/// The tenant of a raw record, by the same rule as [`assign_tenant`].
+fn raw_tenant<'a>(
+    provider_tenant: Option<&str>,
+    from_input: Option<&'a TenantId>,
+    config: Option<&'a Config>,
+) -> Option<&'a TenantId> {
+    provider_tenant
+        .and_then(|id| config.and_then(|c| c.tenant_for_provider_id(id)))
+        .or(from_input)
+}
+
 fn write_dead_letters(path: &Path, rejected: &[Rejection]) -> Result<()> {
     let file = File::create(path)
         .with_context(|| format!("cannot create the dead-letter file {}", path.display()))?;
@@ -383,6 +423,7 @@ fn write_dead_letters(path: &Path, rejected: &[Rejection]) -> Result<()> {
 fn print_summary(
     summary: &ReadSummary,
     stats: &rampart_detect::HuntStats,
+    sigma: Option<&SigmaStats>,
     findings: &[Finding],
     shown: usize,
     dead_letter: Option<&Path>,
@@ -463,6 +504,46 @@ fn print_summary(
                 .map(|(k, n)| format!("{} {n}", k.replace('_', " ")))
                 .collect::<Vec<_>>()
                 .join(", ")
+        );
+    }
+    if let Some(s) = sigma {
+        let _ = writeln!(
+            err,
+            "rules: {} records evaluated by {} rules ({} rejected) ({}); {} matches{}{}{}",
+            s.evaluated.values().sum::<usize>(),
+            s.rules,
+            s.rejected,
+            if s.evaluated.is_empty() {
+                "none".to_owned()
+            } else {
+                s.evaluated
+                    .iter()
+                    .map(|(f, n)| format!("{f} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            s.matches,
+            if s.unrouted > 0 {
+                format!("; {} records no loaded rule is written for", s.unrouted)
+            } else {
+                String::new()
+            },
+            if s.no_tenant > 0 {
+                format!(
+                    "; {} records not evaluated: no tenant (give the input as TENANT=PATH)",
+                    s.no_tenant
+                )
+            } else {
+                String::new()
+            },
+            if s.no_time > 0 {
+                format!(
+                    "; {} matches not raised: the record has no readable time",
+                    s.no_time
+                )
+            } else {
+                String::new()
+            }
         );
     }
     let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();

@@ -7,6 +7,7 @@ mod hunt;
 mod indicators;
 mod output;
 mod rules;
+mod sigma_hunt;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +50,11 @@ enum Command {
         /// Indicator list, CSV `type,value[,description]` (defanged values accepted). Repeatable.
         #[arg(long, value_name = "FILE")]
         indicators: Vec<PathBuf>,
+        /// Sigma rules (a .yml file or a directory read recursively), evaluated on every raw
+        /// record of Entra, O365, Okta and Google Workspace; matches are `sigma` findings
+        /// with the rule's id, level, ATT&CK tags and author. Repeatable.
+        #[arg(long, value_name = "DIR")]
+        rules: Vec<PathBuf>,
         /// MaxMind-format database(s) (GeoLite2/GeoIP2/DB-IP City, optionally an ASN db) to place
         /// sign-ins whose records carry no coordinates. Repeatable.
         #[arg(long, value_name = "FILE.mmdb")]
@@ -338,6 +344,7 @@ fn run(command: Command) -> Result<()> {
             inputs,
             config,
             indicators,
+            rules,
             geoip,
             format,
             source_format,
@@ -348,6 +355,7 @@ fn run(command: Command) -> Result<()> {
         } => hunt::run(hunt::HuntArgs {
             config,
             indicators,
+            rules,
             geoip,
             inputs,
             format,

@@ -726,3 +726,158 @@ fn cli_rules_test_runs_sigmahq_identity_rules_on_raw_exports() {
     std::fs::write(&graph, serde_json::to_vec(&v["properties"]).unwrap()).unwrap();
     assert_eq!(run(&graph).len(), 1);
 }
+
+/// An Okta rule about a record that is not a sign-in (a factor reset).
+const OKTA_FACTOR_RULE: &str = "title: MFA factor removed\nid: 22222222-2222-4222-8222-222222222222\nauthor: Rampart tests\nlevel: high\ntags:\n  - attack.persistence\n  - attack.t1556.006\nfalsepositives:\n  - A user replacing a lost phone\nlogsource:\n  product: okta\n  service: okta\ndetection:\n  sel:\n    eventtype: user.mfa.factor.deactivate\n  condition: sel\n";
+
+/// `hunt --rules`: rules see every raw record of their log source (sign-ins and others),
+/// matches are `sigma` findings with the rule's metadata and author in the tenant of the
+/// record, and records of another product are not evaluated by the rule.
+#[test]
+fn cli_hunt_rules_raise_sigma_findings_with_rule_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(rules.join("okta_factor.yml"), OKTA_FACTOR_RULE).unwrap();
+    std::fs::write(rules.join("mfa_denied.yml"), MFA_RULE).unwrap();
+    std::fs::write(
+        rules.join("broken.yml"),
+        "title: broken\ndetection:\n  condition: nope\n",
+    )
+    .unwrap();
+
+    let okta = |uuid: &str, event: &str, user: &str, t: &str| {
+        serde_json::json!({"uuid": uuid, "published": t, "eventType": event,
+            "actor": {"alternateId": user, "type": "User"},
+            "client": {"ipAddress": "203.0.113.9"}, "outcome": {"result": "SUCCESS"}})
+    };
+    let acme = dir.path().join("acme.ndjson");
+    std::fs::write(
+        &acme,
+        [
+            okta(
+                "o-1",
+                "user.session.start",
+                "ana@acme.example",
+                "2026-03-02T10:00:00Z",
+            ),
+            okta(
+                "o-2",
+                "user.mfa.factor.deactivate",
+                "ana@acme.example",
+                "2026-03-02T10:03:00Z",
+            ),
+        ]
+        .iter()
+        .map(|v| format!("{v}\n"))
+        .collect::<String>(),
+    )
+    .unwrap();
+    // Another tenant: an Entra sign-in whose MFA was denied, and an Okta session start.
+    let graph = serde_json::json!({"id": "g-1", "createdDateTime": "2026-03-02T11:00:00Z",
+        "userPrincipalName": "bo@bright.example", "ipAddress": "198.51.100.4",
+        "status": {"errorCode": 500121, "failureReason": "Authentication failed during strong authentication request."}});
+    let bright = dir.path().join("bright.json");
+    std::fs::write(&bright, serde_json::json!([graph]).to_string()).unwrap();
+
+    let out = rampart(&[
+        "hunt",
+        "--format",
+        "json",
+        "--rules",
+        rules.to_str().unwrap(),
+        &format!("acme={}", acme.display()),
+        &format!("bright={}", bright.display()),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("2 loaded") && stderr.contains("1 rejected"),
+        "{stderr}"
+    );
+    let findings = json_lines(&out);
+    let sigma = of_kind(&findings, "sigma");
+    assert_eq!(sigma.len(), 2, "{findings:#?}");
+
+    let factor = sigma.iter().find(|f| f["tenant"] == "acme").unwrap();
+    assert_eq!(factor["title"], "MFA factor removed");
+    assert_eq!(factor["severity"], "high");
+    assert_eq!(factor["user"], "ana@acme.example");
+    assert_eq!(factor["time"], "2026-03-02T10:03:00Z");
+    assert_eq!(factor["event_ids"], serde_json::json!(["o-2"]));
+    let rule = &factor["evidence"]["rule"];
+    assert_eq!(rule["id"], "22222222-2222-4222-8222-222222222222");
+    assert_eq!(rule["author"], "Rampart tests");
+    assert_eq!(rule["tags"][1], "attack.t1556.006");
+    assert!(rule["file"].as_str().unwrap().ends_with("okta_factor.yml"));
+    assert_eq!(factor["evidence"]["events"][0]["record"], 2);
+    assert_eq!(factor["evidence"]["events"][0]["source_format"], "okta");
+    let why = factor["evidence"]["reasons"].to_string();
+    assert!(
+        why.contains("by Rampart tests"),
+        "the author is shown: {why}"
+    );
+    assert!(why.contains("lost phone"), "{why}");
+
+    let denied = sigma.iter().find(|f| f["tenant"] == "bright").unwrap();
+    assert_eq!(denied["title"], "MFA denied");
+    assert_eq!(denied["user"], "bo@bright.example");
+    assert_eq!(denied["severity"], "medium", "no level: medium");
+
+    // OCSF carries the rule as the analytic, and the ATT&CK technique.
+    let out = rampart(&[
+        "hunt",
+        "--format",
+        "ocsf",
+        "--quiet",
+        "--rules",
+        rules.join("okta_factor.yml").to_str().unwrap(),
+        &format!("acme={}", acme.display()),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ocsf = json_lines(&out);
+    let f = ocsf
+        .iter()
+        .find(|f| f["finding_info"]["analytic"]["uid"] == "22222222-2222-4222-8222-222222222222")
+        .unwrap();
+    assert_eq!(
+        f["finding_info"]["attacks"][0]["technique"]["uid"],
+        "T1556.006"
+    );
+
+    // Without a tenant, records are not evaluated — and the summary says so.
+    let out = rampart(&[
+        "hunt",
+        "--rules",
+        rules.to_str().unwrap(),
+        acme.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("2 records not evaluated: no tenant"),
+        "{stderr}"
+    );
+    assert!(of_kind(&json_lines_or_empty(&out), "sigma").is_empty());
+
+    // A rule set that loads nothing is an error, not a silent empty hunt.
+    let out = rampart(&[
+        "hunt",
+        "--rules",
+        rules.join("broken.yml").to_str().unwrap(),
+        &format!("acme={}", acme.display()),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no rule loaded"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Standard output as JSON lines when it is JSON, else nothing (table output).
+fn json_lines_or_empty(out: &Output) -> Vec<Value> {
+    text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}

@@ -1,0 +1,341 @@
+//! `hunt --rules DIR`: Sigma rules over the raw records `hunt` reads.
+//!
+//! Each JSON record of a known format is handed over as it came (before decoding), parsed
+//! once, routed by its format to the rules written for that log source, and evaluated;
+//! every match is a `sigma` finding carrying the rule's id, title, level, ATT&CK tags and
+//! author. Records of every kind are evaluated, not only sign-ins: an Okta factor reset or
+//! an O365 mailbox rule is what many identity rules are about.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use jiff::Timestamp;
+use rampart_model::{
+    Evidence, Finding, FindingKind, Reason, ReasonEffect, Severity, SigmaEventRef, SigmaEvidence,
+    SigmaRuleRef, SourceFormat, TenantId,
+};
+use rampart_sigma::{LogSource, Rule};
+use rampart_sources::RawRecord;
+use serde_json::Value;
+
+/// The log sources a record of `format` belongs to, as Sigma rules name them
+/// (product, services; an empty list of services means any service of the product).
+fn log_sources(
+    format: SourceFormat,
+    record: &Value,
+) -> &'static [(&'static str, &'static [&'static str])] {
+    match format {
+        SourceFormat::EntraGraph => &[("azure", &["signinlogs"])],
+        SourceFormat::EntraSigninLogs => {
+            // The diagnostic export carries other categories beside sign-ins.
+            match record.get("category").and_then(Value::as_str) {
+                Some(c) if c.eq_ignore_ascii_case("AuditLogs") => &[("azure", &["auditlogs"])],
+                _ => &[("azure", &["signinlogs"])],
+            }
+        }
+        SourceFormat::O365 => &[("m365", &[])],
+        SourceFormat::Okta => &[("okta", &[])],
+        SourceFormat::GoogleWorkspace => &[
+            ("gcp", &["google_workspace.login", "google_workspace.admin"]),
+            ("gworkspace", &[]),
+        ],
+        _ => &[],
+    }
+}
+
+/// Whether a rule's log source is one a record of these sources belongs to. Rules with a
+/// `category` are about endpoint or network telemetry, never identity records.
+fn routes(ls: &LogSource, sources: &[(&str, &[&str])]) -> bool {
+    if ls.category.is_some() {
+        return false;
+    }
+    let Some(product) = ls.product.as_deref() else {
+        return false;
+    };
+    sources.iter().any(|(p, services)| {
+        p.eq_ignore_ascii_case(product)
+            && (services.is_empty()
+                || ls
+                    .service
+                    .as_deref()
+                    .is_none_or(|s| services.iter().any(|x| x.eq_ignore_ascii_case(s))))
+    })
+}
+
+/// Counts for the summary.
+#[derive(Debug, Default)]
+pub struct SigmaStats {
+    pub rules: usize,
+    /// Rule documents that did not compile.
+    pub rejected: usize,
+    pub records: usize,
+    /// Records evaluated, by format.
+    pub evaluated: BTreeMap<&'static str, usize>,
+    /// Records of a known format no loaded rule is written for.
+    pub unrouted: usize,
+    /// Records not evaluated because no tenant could be assigned.
+    pub no_tenant: usize,
+    /// Records whose JSON could not be parsed a second time (should not happen).
+    pub unparsed: usize,
+    /// Matches not raised because the record has no readable time.
+    pub no_time: usize,
+    pub matches: usize,
+}
+
+/// A loaded rule set, evaluating raw records as they are read.
+pub struct SigmaHunt {
+    rules: Vec<Rule>,
+    findings: Vec<Finding>,
+    pub stats: SigmaStats,
+}
+
+impl SigmaHunt {
+    /// Loads the rules under `paths` (rejected rules are reported on stderr unless
+    /// `quiet`, and counted).
+    pub fn load(paths: &[PathBuf], quiet: bool) -> Result<SigmaHunt> {
+        let set = crate::rules::load(paths)?;
+        for e in &set.errors {
+            tracing::warn!("rule not loaded: {e}");
+        }
+        if !quiet {
+            eprintln!(
+                "rules: {} loaded from {}, {} rejected{}",
+                set.rules.len(),
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                set.errors.len(),
+                if set.errors.is_empty() {
+                    ""
+                } else {
+                    " (`rampart rules check` says why)"
+                }
+            );
+        }
+        if set.rules.is_empty() {
+            anyhow::bail!(
+                "no rule loaded from {} ({} rejected: `rampart rules check` says why)",
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                set.errors.len()
+            );
+        }
+        Ok(SigmaHunt {
+            stats: SigmaStats {
+                rules: set.rules.len(),
+                rejected: set.errors.len(),
+                ..SigmaStats::default()
+            },
+            rules: set.rules,
+            findings: Vec::new(),
+        })
+    }
+
+    /// Evaluates one raw record of `tenant` (`None`: no tenant could be assigned).
+    pub fn observe(&mut self, raw: &RawRecord<'_>, tenant: Option<&TenantId>) {
+        self.stats.records += 1;
+        let Some(tenant) = tenant else {
+            self.stats.no_tenant += 1;
+            return;
+        };
+        let value: Value = match serde_json::from_str(raw.text) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!("{}: cannot evaluate rules: {e}", raw.at);
+                self.stats.unparsed += 1;
+                return;
+            }
+        };
+        let sources = log_sources(raw.format, &value);
+        let mut routed = false;
+        for rule in &self.rules {
+            if !routes(&rule.meta().logsource, sources) {
+                continue;
+            }
+            routed = true;
+            if !rule.matches(&value) {
+                continue;
+            }
+            self.stats.matches += 1;
+            let Some(time) = raw.time else {
+                tracing::warn!(
+                    "{}: rule {:?} matched, but the record has no readable time: not raised",
+                    raw.at,
+                    rule.meta().title
+                );
+                self.stats.no_time += 1;
+                continue;
+            };
+            self.findings.push(finding(rule, raw, tenant, time));
+        }
+        if routed {
+            *self.stats.evaluated.entry(raw.format.as_str()).or_default() += 1;
+        } else {
+            self.stats.unrouted += 1;
+        }
+    }
+
+    pub fn into_findings(self) -> (Vec<Finding>, SigmaStats) {
+        (self.findings, self.stats)
+    }
+}
+
+/// A rule's `level` as a severity; a rule without one is `medium`, as Sigma's default
+/// backends treat it.
+fn severity(level: Option<&str>) -> Severity {
+    match level.map(str::to_ascii_lowercase).as_deref() {
+        Some("informational") => Severity::Info,
+        Some("low") => Severity::Low,
+        Some("high") => Severity::High,
+        Some("critical") => Severity::Critical,
+        _ => Severity::Medium,
+    }
+}
+
+pub fn rule_ref(rule: &Rule) -> SigmaRuleRef {
+    let m = rule.meta();
+    SigmaRuleRef {
+        id: m.id.clone(),
+        title: m.title.clone(),
+        level: m.level.clone(),
+        author: m.author.clone(),
+        tags: m.tags.clone(),
+        description: m.description.clone(),
+        falsepositives: m.falsepositives.clone(),
+        references: m.references.clone(),
+        file: rule.file().map(|p| p.display().to_string()),
+    }
+}
+
+fn event_ref(raw: &RawRecord<'_>) -> SigmaEventRef {
+    SigmaEventRef {
+        record_id: raw.record_id.clone(),
+        time: raw.time,
+        file: raw.at.file.clone(),
+        record: raw.at.index,
+        source_format: raw.format,
+    }
+}
+
+fn event_id(raw: &RawRecord<'_>) -> String {
+    raw.record_id
+        .clone()
+        .unwrap_or_else(|| format!("{}#{}", raw.at.file, raw.at.index))
+}
+
+fn finding(rule: &Rule, raw: &RawRecord<'_>, tenant: &TenantId, time: Timestamp) -> Finding {
+    let r = rule_ref(rule);
+    let sev = severity(r.level.as_deref());
+    let mut reasons = vec![Reason::new(
+        "sigma_rule",
+        ReasonEffect::Noted,
+        format!(
+            "Sigma rule \"{}\"{} by {} matched {} record {}",
+            r.title,
+            r.id.as_deref()
+                .map(|id| format!(" ({id})"))
+                .unwrap_or_default(),
+            r.author.as_deref().unwrap_or("an unnamed author"),
+            raw.format,
+            raw.record_id
+                .as_deref()
+                .map(str::to_owned)
+                .unwrap_or_else(|| raw.at.to_string())
+        ),
+    )];
+    if !r.falsepositives.is_empty() {
+        reasons.push(Reason::new(
+            "sigma_falsepositives",
+            ReasonEffect::Noted,
+            format!(
+                "The rule's author lists false positives: {}",
+                r.falsepositives.join("; ")
+            ),
+        ));
+    }
+    Finding {
+        kind: FindingKind::Sigma,
+        severity: sev,
+        score: score(sev),
+        tenant: tenant.clone(),
+        user: raw.user.clone().unwrap_or_else(|| "(unknown)".to_owned()),
+        time,
+        title: r.title.clone(),
+        event_ids: vec![event_id(raw)],
+        evidence: Evidence::Sigma(Box::new(SigmaEvidence {
+            rule: r,
+            events: vec![event_ref(raw)],
+            correlation: None,
+            reasons,
+        })),
+    }
+}
+
+fn score(s: Severity) -> u8 {
+    match s {
+        Severity::Info => 10,
+        Severity::Low => 30,
+        Severity::Medium => 50,
+        Severity::High => 70,
+        Severity::Critical => 90,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ls(product: Option<&str>, service: Option<&str>, category: Option<&str>) -> LogSource {
+        let mut l = LogSource::default();
+        l.product = product.map(str::to_owned);
+        l.service = service.map(str::to_owned);
+        l.category = category.map(str::to_owned);
+        l
+    }
+
+    #[test]
+    fn records_route_to_their_products_rules_only() {
+        let graph = log_sources(SourceFormat::EntraGraph, &Value::Null);
+        assert!(routes(&ls(Some("azure"), Some("signinlogs"), None), graph));
+        assert!(routes(&ls(Some("azure"), None, None), graph));
+        assert!(!routes(&ls(Some("azure"), Some("auditlogs"), None), graph));
+        assert!(!routes(&ls(Some("okta"), Some("okta"), None), graph));
+        assert!(!routes(
+            &ls(Some("windows"), None, Some("process_creation")),
+            graph
+        ));
+        assert!(!routes(&ls(None, None, None), graph));
+
+        let audit = serde_json::json!({"category": "AuditLogs"});
+        let diag = log_sources(SourceFormat::EntraSigninLogs, &audit);
+        assert!(routes(&ls(Some("azure"), Some("auditlogs"), None), diag));
+        assert!(!routes(&ls(Some("azure"), Some("signinlogs"), None), diag));
+
+        let o365 = log_sources(SourceFormat::O365, &Value::Null);
+        assert!(routes(
+            &ls(Some("m365"), Some("threat_management"), None),
+            o365
+        ));
+        let google = log_sources(SourceFormat::GoogleWorkspace, &Value::Null);
+        assert!(routes(
+            &ls(Some("gcp"), Some("google_workspace.admin"), None),
+            google
+        ));
+        assert!(!routes(&ls(Some("gcp"), Some("gcp.audit"), None), google));
+        assert!(log_sources(SourceFormat::Ocsf, &Value::Null).is_empty());
+    }
+
+    #[test]
+    fn levels_become_severities() {
+        assert_eq!(severity(Some("informational")), Severity::Info);
+        assert_eq!(severity(Some("High")), Severity::High);
+        assert_eq!(severity(Some("critical")), Severity::Critical);
+        assert_eq!(severity(None), Severity::Medium);
+    }
+}
