@@ -446,6 +446,47 @@ pub(crate) fn parse(doc: &Yaml, meta: RuleMeta) -> Result<CorrelationRule, Locat
     })
 }
 
+/// Where [`event_time`] looks for an event's own time, in order: Graph sign-ins
+/// (`createdDateTime`), the Azure Monitor export (`time`, `properties.createdDateTime`), Okta
+/// (`published`), O365 (`CreationTime`, UTC without an offset), the Google Reports API
+/// (`id.time`), and common log envelopes (`@timestamp`, `timestamp`, `EventTime`,
+/// `TimeCreated`).
+pub const EVENT_TIME_PATHS: &[&str] = &[
+    "createdDateTime",
+    "properties.createdDateTime",
+    "time",
+    "published",
+    "CreationTime",
+    "id.time",
+    "@timestamp",
+    "timestamp",
+    "EventTime",
+    "TimeCreated",
+];
+
+/// An event's own time, read from the first of `paths` that holds a timestamp: RFC 3339
+/// (any offset), or a civil date-time without offset taken as UTC (O365's `CreationTime`).
+/// `None` when no path does: the caller decides (report the event as undated, or use
+/// arrival time knowingly).
+pub fn event_time_at(event: &dyn Event, paths: &[&str]) -> Option<Timestamp> {
+    paths.iter().find_map(|p| {
+        let v = event.field(p)?;
+        let s = v.as_text()?;
+        let s = s.trim();
+        s.parse::<Timestamp>().ok().or_else(|| {
+            s.parse::<jiff::civil::DateTime>()
+                .ok()
+                .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                .map(|z| z.timestamp())
+        })
+    })
+}
+
+/// [`event_time_at`] over [`EVENT_TIME_PATHS`].
+pub fn event_time(event: &dyn Event) -> Option<Timestamp> {
+    event_time_at(event, EVENT_TIME_PATHS)
+}
+
 // ---------------------------------------------------------------------------------------
 // The correlator.
 
@@ -1255,6 +1296,21 @@ mod tests {
         assert_eq!(parse_timespan("5"), None);
         assert_eq!(parse_timespan("1M"), None);
         assert_eq!(parse_timespan("m"), None);
+    }
+
+    #[test]
+    fn event_times_read_the_identity_shapes() {
+        let ts = |s: &str| s.parse::<Timestamp>().ok();
+        let graph = serde_json::json!({"createdDateTime": "2026-01-02T03:04:05Z"});
+        assert_eq!(event_time(&graph), ts("2026-01-02T03:04:05Z"));
+        let o365 = serde_json::json!({"CreationTime": "2015-06-29T20:04:55"});
+        assert_eq!(event_time(&o365), ts("2015-06-29T20:04:55Z"));
+        let okta = serde_json::json!({"published": "2023-01-01T10:00:00.123+02:00"});
+        assert_eq!(event_time(&okta), ts("2023-01-01T08:00:00.123Z"));
+        let gws = serde_json::json!({"id": {"time": "2022-10-12T01:05:35.119Z"}});
+        assert_eq!(event_time(&gws), ts("2022-10-12T01:05:35.119Z"));
+        assert_eq!(event_time(&serde_json::json!({"time": "yesterday"})), None);
+        assert_eq!(event_time(&serde_json::json!({})), None);
     }
 
     #[test]
