@@ -584,3 +584,79 @@ fn bad_correlations_are_rejected_with_file_line_and_reason() {
     // The rule the rejected correlations reference still reports alone.
     assert!(c.reports_alone(0));
 }
+
+#[test]
+fn correlators_can_move_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Correlator<u64>>();
+    assert_send_sync::<Correlator<(std::path::PathBuf, usize)>>();
+    assert_send_sync::<rampart_sigma::CorrelationRule>();
+}
+
+#[test]
+fn eq_and_neq_are_checked_once_per_closed_window() {
+    let src = |cond: &str| {
+        format!(
+            "title: exact\ncorrelation:\n  type: value_count\n  rules: [f]\n  group-by: [Host]\n  timespan: 1m\n  condition: {{field: [User, Domain], {cond}}}\n\
+---\ntitle: f\nname: f\nlogsource: {{product: x}}\ndetection:\n  s: {{a: 1}}\n  condition: s\n"
+        )
+    };
+    let ev = |u: &str, d: &str| json!({"a": 1, "Host": "h", "User": u, "Domain": d});
+    // Three distinct (User, Domain) tuples in the minute (bob@A twice, bob@B, eve@A).
+    let events = [
+        ("t", 0, ev("bob", "A")),
+        ("t", 10, ev("bob", "A")),
+        ("t", 20, ev("bob", "B")),
+        ("t", 30, ev("eve", "A")),
+        ("t", 30, json!({"a": 1, "Host": "h", "User": "x"})),
+    ];
+    for (cond, fires) in [
+        ("eq: 3", true),
+        ("eq: 2", false),
+        ("neq: 3", false),
+        ("neq: 4", true),
+    ] {
+        let (mut c, rules) = correlator(load(&src(cond)), 0);
+        let hits = run(&mut c, &rules, &events);
+        assert_eq!(hits.len(), usize::from(fires), "{cond}: {hits:?}");
+        if fires {
+            assert_eq!(hits[0].value, 3.0);
+            assert_eq!(hits[0].events.len(), 5, "the whole window is the evidence");
+        }
+        assert_eq!(c.stats().missing_value_field, 1);
+    }
+}
+
+#[test]
+fn intermediate_correlations_report_only_when_generate_is_true() {
+    let src = |generate: bool| {
+        format!(
+            "title: outer\ncorrelation:\n  type: temporal_ordered\n  rules: [inner, ok]\n  group-by: [User]\n  timespan: 10m\n  generate: {generate}\n\
+---\ntitle: inner\nname: inner\ncorrelation:\n  type: event_count\n  rules: [fail]\n  group-by: [User]\n  timespan: 10m\n  condition: {{gte: 2}}\n\
+---\ntitle: fail\nname: fail\nlogsource: {{product: x}}\ndetection:\n  s: {{r: fail}}\n  condition: s\n\
+---\ntitle: ok\nname: ok\nlogsource: {{product: x}}\ndetection:\n  s: {{r: ok}}\n  condition: s\n"
+        )
+    };
+    let events = [
+        ("t", 0, json!({"r": "fail", "User": "bob"})),
+        ("t", 10, json!({"r": "fail", "User": "bob"})),
+        ("t", 20, json!({"r": "ok", "User": "bob"})),
+    ];
+    let titles = |generate: bool| {
+        let (mut c, rules) = correlator(load(&src(generate)), 0);
+        let hits = run(&mut c, &rules, &events);
+        let mut t: Vec<String> = hits
+            .iter()
+            .map(|h| c.correlations()[h.correlation].meta().title.clone())
+            .collect();
+        t.sort();
+        (t, c.reports_alone(0), c.reports_alone(1))
+    };
+    assert_eq!(titles(false), (vec!["outer".to_string()], false, false));
+    // generate: true on the outer one: the inner correlation's hits and the `ok` rule's
+    // matches are reported too; `fail` is referenced only by `inner` (generate false).
+    assert_eq!(
+        titles(true),
+        (vec!["inner".to_string(), "outer".to_string()], false, true)
+    );
+}
