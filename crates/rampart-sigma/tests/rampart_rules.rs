@@ -91,8 +91,8 @@ fn export_signin(code: i64, upn: &str) -> Option<Value> {
 #[test]
 fn every_rampart_rule_loads_with_its_metadata() {
     let l = load();
-    assert_eq!(l.correlations.len(), 4);
-    assert_eq!(l.rules.len(), 8);
+    assert_eq!(l.correlations.len(), 8);
+    assert_eq!(l.rules.len(), 12);
     for r in &l.rules {
         let m = r.meta();
         assert!(r.is_active(), "{}", m.title);
@@ -113,7 +113,7 @@ fn every_rampart_rule_loads_with_its_metadata() {
         .iter()
         .filter(|c| c.meta().level.is_some())
         .collect();
-    assert_eq!(outer.len(), 3);
+    assert_eq!(outer.len(), 5);
     assert!(
         outer
             .iter()
@@ -348,5 +348,59 @@ fn okta_push_bombing_needs_three_rejected_pushes() {
         json!("someone.else@domain.com"),
     );
     let seq = vec![(0, failed.clone()), (1, other), (3, failed)];
+    assert!(correlate(&seq).is_empty());
+}
+
+#[test]
+fn okta_failed_signins_then_success_correlates_per_user() {
+    let Some(ok) = first("okta/okta-system-log-elastic.log", |v| {
+        v["eventType"] == "user.session.start" && v["outcome"]["result"] == "SUCCESS"
+    }) else {
+        return;
+    };
+    let mut fail = ok.clone();
+    set(&mut fail, "/outcome/result", json!("FAILURE"));
+    set(&mut fail, "/outcome/reason", json!("INVALID_CREDENTIALS"));
+    let title = "Okta - Many Failed Sign-Ins Followed by a Successful Sign-In";
+    let mut seq: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
+    seq.push((6, ok.clone()));
+    assert_eq!(correlate(&seq), vec![title.to_string()]);
+    let mut four: Vec<(i64, Value)> = (0..4).map(|m| (m, fail.clone())).collect();
+    four.push((6, ok.clone()));
+    assert!(correlate(&four).is_empty());
+    let mut other = ok;
+    set(
+        &mut other,
+        "/actor/alternateId",
+        json!("someone.else@elastic.co"),
+    );
+    let mut seq: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
+    seq.push((6, other));
+    assert!(correlate(&seq).is_empty());
+}
+
+#[test]
+fn gworkspace_failed_logins_then_success_correlates_per_user() {
+    let (Some(fail), Some(ok)) = (
+        first("gworkspace/gworkspace-login-failure-splunk.json", |_| true),
+        first("gworkspace/gworkspace-login-success-splunk.json", |_| true),
+    ) else {
+        return;
+    };
+    // The two samples are different users: make the success the failing user's.
+    let user = fail["actor"]["email"].clone();
+    let mut ok_same = ok.clone();
+    set(&mut ok_same, "/actor/email", user);
+    let title = "Google Workspace - Many Failed Logins Followed by a Successful Login";
+    let mut seq: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
+    seq.push((6, ok_same.clone()));
+    assert_eq!(correlate(&seq), vec![title.to_string()]);
+    // As sampled, the success is another user's: nothing.
+    let mut seq: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
+    seq.push((6, ok));
+    assert!(correlate(&seq).is_empty());
+    // The success before the failures: nothing.
+    let mut seq: Vec<(i64, Value)> = vec![(0, ok_same)];
+    seq.extend((1..6).map(|m| (m, fail.clone())));
     assert!(correlate(&seq).is_empty());
 }
