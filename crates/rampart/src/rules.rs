@@ -4,7 +4,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use rampart_sigma::{CompileOptions, Rule, RuleError, WinEventJson};
+use rampart_sigma::{CompileOptions, CorrelationRule, Rule, RuleError, WinEventJson};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -25,29 +25,39 @@ fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// filters there were, and the rejected documents.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
+    /// Correlation documents (they reference rules by id or name).
+    pub correlations: Vec<CorrelationRule>,
     pub filters: usize,
     pub errors: Vec<RuleError>,
+}
+
+/// Rampart's identity field mappings, with which every rule compiles.
+pub fn field_maps() -> Vec<rampart_sigma::FieldMap> {
+    rampart_sigma::pipelines::identity_field_maps()
 }
 
 /// Loads every rule file, then applies the filter documents to the rules they name.
 /// Rules compile with Rampart's identity field mappings, so the SigmaHQ rules for Entra
 /// sign-ins, M365, Okta and Google Workspace read the raw records as exported.
 pub fn load(paths: &[PathBuf]) -> Result<RuleSet> {
-    let opts = rampart_sigma::pipelines::identity_field_maps()
+    let opts = field_maps()
         .into_iter()
         .fold(CompileOptions::default(), CompileOptions::with_field_map);
     let mut rules = Vec::new();
     let mut filters = Vec::new();
+    let mut correlations = Vec::new();
     let mut errors = Vec::new();
     for f in rule_files(paths)? {
         let loaded = rampart_sigma::load_file(&f, &opts);
         rules.extend(loaded.rules);
         filters.extend(loaded.filters);
+        correlations.extend(loaded.correlations);
         errors.extend(loaded.errors);
     }
     rampart_sigma::apply_filters(&mut rules, &filters);
     Ok(RuleSet {
         rules,
+        correlations,
         filters: filters.len(),
         errors,
     })
@@ -60,22 +70,57 @@ struct Rejected {
     reason: String,
 }
 
+/// A rule that loaded but matches nothing until its placeholders have values.
+#[derive(Serialize)]
+struct Inactive {
+    path: Option<String>,
+    title: String,
+    placeholders: Vec<String>,
+}
+
 #[derive(Serialize)]
 struct CheckReport {
+    /// Rules and correlation rules that loaded.
     loaded: usize,
+    correlations: usize,
     filters: usize,
+    inactive: Vec<Inactive>,
     rejected: Vec<Rejected>,
 }
 
 pub fn check(paths: &[PathBuf], json: bool) -> Result<()> {
     let RuleSet {
         rules,
+        correlations,
         filters,
-        errors,
+        mut errors,
     } = load(paths)?;
+    // A correlation that names a rule the set does not have is rejected here too.
+    let (correlator, correlation_errors) = rampart_sigma::Correlator::<()>::new(
+        &rules,
+        correlations,
+        &field_maps(),
+        rampart_sigma::CorrelatorConfig::default(),
+    );
+    let correlations = correlator
+        .correlations()
+        .len()
+        .saturating_sub(correlation_errors.len());
+    errors.extend(correlation_errors);
+    let inactive = rules
+        .iter()
+        .filter(|r| !r.unresolved_placeholders().is_empty())
+        .map(|r| Inactive {
+            path: r.file().map(|p| p.display().to_string()),
+            title: r.meta().title.clone(),
+            placeholders: r.unresolved_placeholders().to_vec(),
+        })
+        .collect();
     let report = CheckReport {
-        loaded: rules.len(),
+        loaded: rules.len() + correlations,
+        correlations,
         filters,
+        inactive,
         rejected: errors
             .iter()
             .map(|e| Rejected {
@@ -92,8 +137,13 @@ pub fn check(paths: &[PathBuf], json: bool) -> Result<()> {
     } else {
         writeln!(
             out,
-            "{} rules loaded, {} rejected{}",
+            "{} rules loaded{}, {} rejected{}",
             report.loaded,
+            if report.correlations > 0 {
+                format!(" ({} of them correlations)", report.correlations)
+            } else {
+                String::new()
+            },
             report.rejected.len(),
             if report.filters > 0 {
                 format!(", {} filters applied", report.filters)
@@ -101,6 +151,26 @@ pub fn check(paths: &[PathBuf], json: bool) -> Result<()> {
                 String::new()
             }
         )?;
+        if !report.inactive.is_empty() {
+            writeln!(
+                out,
+                "{} loaded inactive: they match nothing until their placeholders have values",
+                report.inactive.len()
+            )?;
+            for r in &report.inactive {
+                writeln!(
+                    out,
+                    "  {}: {} needs {}",
+                    r.path.as_deref().unwrap_or("(text)"),
+                    r.title,
+                    r.placeholders
+                        .iter()
+                        .map(|p| format!("%{p}%"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )?;
+            }
+        }
         for r in &report.rejected {
             writeln!(
                 out,

@@ -12,10 +12,12 @@ use std::path::PathBuf;
 use anyhow::Result;
 use jiff::Timestamp;
 use rampart_model::{
-    Evidence, Finding, FindingKind, Reason, ReasonEffect, Severity, SigmaEventRef, SigmaEvidence,
-    SigmaRuleRef, SourceFormat, TenantId,
+    Evidence, Finding, FindingKind, Reason, ReasonEffect, Severity, SigmaCorrelationRef,
+    SigmaEventRef, SigmaEvidence, SigmaRuleRef, SourceFormat, TenantId,
 };
-use rampart_sigma::{LogSource, Rule};
+use rampart_sigma::{
+    CorrelationHit, CorrelationRule, Correlator, CorrelatorConfig, LogSource, Rule,
+};
 use rampart_sources::RawRecord;
 use serde_json::Value;
 
@@ -81,11 +83,37 @@ pub struct SigmaStats {
     /// Matches not raised because the record has no readable time.
     pub no_time: usize,
     pub matches: usize,
+    /// Correlation rules that fired.
+    pub correlation_hits: usize,
 }
+
+/// A record that matched a rule some correlation references, kept until the end of the
+/// input so that correlations see every tenant's records in event-time order whatever
+/// the order of the files.
+struct Pending {
+    tenant: TenantId,
+    time: Timestamp,
+    record: Value,
+    matched: Vec<usize>,
+    event: Contributing,
+}
+
+/// What a correlation finding lists of each record behind it.
+#[derive(Clone)]
+struct Contributing {
+    id: String,
+    user: Option<String>,
+    event: SigmaEventRef,
+}
+
+/// The most records a correlation finding lists in its evidence (all are counted).
+const MAX_LISTED_EVENTS: usize = 50;
 
 /// A loaded rule set, evaluating raw records as they are read.
 pub struct SigmaHunt {
     rules: Vec<Rule>,
+    correlator: Correlator<Contributing>,
+    pending: Vec<Pending>,
     findings: Vec<Finding>,
     pub stats: SigmaStats,
 }
@@ -94,14 +122,32 @@ impl SigmaHunt {
     /// Loads the rules under `paths` (rejected rules are reported on stderr unless
     /// `quiet`, and counted).
     pub fn load(paths: &[PathBuf], quiet: bool) -> Result<SigmaHunt> {
-        let set = crate::rules::load(paths)?;
+        let mut set = crate::rules::load(paths)?;
+        // A batch hunt feeds correlations in event-time order (below), so no record is
+        // ever late; the lateness only bounds what the correlator holds.
+        let (correlator, correlation_errors) = Correlator::new(
+            &set.rules,
+            std::mem::take(&mut set.correlations),
+            &crate::rules::field_maps(),
+            CorrelatorConfig::default(),
+        );
+        let correlations = correlator
+            .correlations()
+            .len()
+            .saturating_sub(correlation_errors.len());
+        set.errors.extend(correlation_errors);
         for e in &set.errors {
             tracing::warn!("rule not loaded: {e}");
         }
         if !quiet {
             eprintln!(
-                "rules: {} loaded from {}, {} rejected{}",
-                set.rules.len(),
+                "rules: {} loaded{} from {}, {} rejected{}",
+                set.rules.len() + correlations,
+                if correlations > 0 {
+                    format!(" ({correlations} correlations)")
+                } else {
+                    String::new()
+                },
                 paths
                     .iter()
                     .map(|p| p.display().to_string())
@@ -133,6 +179,8 @@ impl SigmaHunt {
                 ..SigmaStats::default()
             },
             rules: set.rules,
+            correlator,
+            pending: Vec::new(),
             findings: Vec::new(),
         })
     }
@@ -154,7 +202,8 @@ impl SigmaHunt {
         };
         let sources = log_sources(raw.format, &value);
         let mut routed = false;
-        for rule in &self.rules {
+        let mut correlated = Vec::new();
+        for (i, rule) in self.rules.iter().enumerate() {
             if !routes(&rule.meta().logsource, sources) {
                 continue;
             }
@@ -172,18 +221,162 @@ impl SigmaHunt {
                 self.stats.no_time += 1;
                 continue;
             };
-            self.findings.push(finding(rule, raw, tenant, time));
+            if self.correlator.is_referenced(i) {
+                correlated.push(i);
+            }
+            if self.correlator.reports_alone(i) {
+                self.findings.push(finding(rule, raw, tenant, time));
+            }
         }
         if routed {
             *self.stats.evaluated.entry(raw.format.as_str()).or_default() += 1;
         } else {
             self.stats.unrouted += 1;
         }
+        if let (false, Some(time)) = (correlated.is_empty(), raw.time) {
+            self.pending.push(Pending {
+                tenant: tenant.clone(),
+                time,
+                record: value,
+                matched: correlated,
+                event: Contributing {
+                    id: event_id(raw),
+                    user: raw.user.clone(),
+                    event: event_ref(raw),
+                },
+            });
+        }
     }
 
-    pub fn into_findings(self) -> (Vec<Finding>, SigmaStats) {
+    /// Runs the correlations over the records that fed them, in event-time order, and
+    /// returns every finding.
+    pub fn into_findings(mut self) -> (Vec<Finding>, SigmaStats) {
+        self.pending.sort_by_key(|p| p.time);
+        let mut hits = Vec::new();
+        for p in std::mem::take(&mut self.pending) {
+            let obs =
+                self.correlator
+                    .observe(p.tenant.as_str(), p.time, &p.record, &p.matched, p.event);
+            hits.extend(obs.hits);
+        }
+        hits.extend(self.correlator.flush());
+        self.stats.correlation_hits = hits.len();
+        for hit in hits {
+            match correlation_finding(self.correlator.correlations(), hit) {
+                Some(f) => self.findings.push(f),
+                None => tracing::warn!("a correlation hit names a tenant that is not a slug"),
+            }
+        }
         (self.findings, self.stats)
     }
+}
+
+/// A correlation hit as a finding: the correlation's metadata, what it counted, and the
+/// records behind it.
+fn correlation_finding(
+    correlations: &[CorrelationRule],
+    hit: CorrelationHit<Contributing>,
+) -> Option<Finding> {
+    let corr = correlations.get(hit.correlation)?;
+    let tenant = TenantId::new(&hit.tenant).ok()?;
+    let m = corr.meta();
+    let rule = SigmaRuleRef {
+        id: m.id.clone(),
+        title: m.title.clone(),
+        level: m.level.clone(),
+        author: m.author.clone(),
+        tags: m.tags.clone(),
+        description: m.description.clone(),
+        falsepositives: m.falsepositives.clone(),
+        references: m.references.clone(),
+        file: corr.file().map(|p| p.display().to_string()),
+    };
+    let kind = serde_json::to_value(corr.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut users: Vec<&str> = hit
+        .events
+        .iter()
+        .filter_map(|e| e.user.as_deref())
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    let user = match users.as_slice() {
+        [one] => (*one).to_owned(),
+        [] => "(unknown)".to_owned(),
+        many => format!("({} accounts)", many.len()),
+    };
+    let group: std::collections::BTreeMap<String, String> = hit.group.iter().cloned().collect();
+    let sev = severity(rule.level.as_deref());
+    let mut reasons = vec![Reason::new(
+        "sigma_correlation",
+        ReasonEffect::Noted,
+        format!(
+            "Sigma correlation \"{}\"{} by {}: {} {} over {} records from {} to {}{}",
+            rule.title,
+            rule.id
+                .as_deref()
+                .map(|id| format!(" ({id})"))
+                .unwrap_or_default(),
+            rule.author.as_deref().unwrap_or("an unnamed author"),
+            kind,
+            hit.value,
+            hit.events.len(),
+            hit.first,
+            hit.last,
+            if group.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " for {}",
+                    group
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        ),
+    )];
+    if !rule.falsepositives.is_empty() {
+        reasons.push(Reason::new(
+            "sigma_falsepositives",
+            ReasonEffect::Noted,
+            format!(
+                "The rule's author lists false positives: {}",
+                rule.falsepositives.join("; ")
+            ),
+        ));
+    }
+    Some(Finding {
+        kind: FindingKind::Sigma,
+        severity: sev,
+        score: score(sev),
+        tenant,
+        user,
+        time: hit.last,
+        title: rule.title.clone(),
+        event_ids: hit.events.iter().map(|e| e.id.clone()).collect(),
+        evidence: Evidence::Sigma(Box::new(SigmaEvidence {
+            correlation: Some(SigmaCorrelationRef {
+                kind,
+                group,
+                window_start: hit.first,
+                window_end: hit.last,
+                value: Some(hit.value),
+                rules: corr.rules.clone(),
+            }),
+            rule,
+            events: hit
+                .events
+                .iter()
+                .take(MAX_LISTED_EVENTS)
+                .map(|e| e.event.clone())
+                .collect(),
+            reasons,
+        })),
+    })
 }
 
 /// A rule's `level` as a severity; a rule without one is `medium`, as Sigma's default

@@ -881,3 +881,143 @@ fn json_lines_or_empty(out: &Output) -> Vec<Value> {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
 }
+
+/// The repo's own rules (`rules/identity`).
+fn own_rules() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules")
+}
+
+fn graph_signin(id: &str, user: &str, minute: u32, code: u32) -> Value {
+    serde_json::json!({"id": id, "createdDateTime": format!("2026-03-02T10:{minute:02}:00Z"),
+        "userPrincipalName": user, "ipAddress": "198.51.100.4", "appDisplayName": "Office 365",
+        "clientAppUsed": "Browser", "status": {"errorCode": code}})
+}
+
+/// `hunt --rules rules/`: Rampart's own correlation (five wrong passwords, then a
+/// success, for one user within 10 minutes) fires once, in event time whatever the order
+/// of the files, and only on one tenant's records: the same account name at another
+/// tenant does not add to the count.
+#[test]
+fn cli_hunt_rules_run_correlations_in_event_time_per_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = "ana@acme.example";
+    // acme: four wrong passwords, in two files given newest first, then a success.
+    let late = dir.path().join("acme-2.json");
+    std::fs::write(
+        &late,
+        serde_json::json!([
+            graph_signin("a-4", user, 4, 50126),
+            graph_signin("a-5", user, 5, 50126),
+            graph_signin("a-9", user, 9, 0),
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let early = dir.path().join("acme-1.json");
+    std::fs::write(
+        &early,
+        serde_json::json!([
+            graph_signin("a-1", user, 1, 50126),
+            graph_signin("a-2", user, 2, 50126),
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    // bright: one wrong password for an account of the same name.
+    let bright = dir.path().join("bright.json");
+    std::fs::write(
+        &bright,
+        serde_json::json!([graph_signin("b-3", user, 3, 50126)]).to_string(),
+    )
+    .unwrap();
+    let hunt = |acme_files: &[&Path]| {
+        let mut args: Vec<String> = vec![
+            "hunt".into(),
+            "--format".into(),
+            "json".into(),
+            "--rules".into(),
+            own_rules().display().to_string(),
+            format!("bright={}", bright.display()),
+        ];
+        args.extend(acme_files.iter().map(|f| format!("acme={}", f.display())));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = rampart(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        json_lines(&out)
+            .into_iter()
+            .filter(|f| f["kind"] == "sigma")
+            .collect::<Vec<_>>()
+    };
+    // Four failures at acme (and one at bright): the correlation does not fire, and the
+    // base rules that only feed it are not reported on their own.
+    let sigma = hunt(&[&late, &early]);
+    assert!(sigma.is_empty(), "{sigma:#?}");
+
+    // A fifth failure at acme, in a third file: now it fires, once.
+    let fifth = dir.path().join("acme-3.json");
+    std::fs::write(
+        &fifth,
+        serde_json::json!([graph_signin("a-6", user, 6, 50126)]).to_string(),
+    )
+    .unwrap();
+    let sigma = hunt(&[&late, &fifth, &early]);
+    assert_eq!(sigma.len(), 1, "{sigma:#?}");
+    let f = &sigma[0];
+    assert_eq!(f["tenant"], "acme");
+    assert_eq!(f["user"], user);
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["time"], "2026-03-02T10:09:00Z");
+    assert_eq!(
+        f["title"],
+        "Many Failed Sign-Ins Followed by a Successful Sign-In"
+    );
+    assert_eq!(f["evidence"]["rule"]["author"], "Rampart");
+    let c = &f["evidence"]["correlation"];
+    assert_eq!(c["type"], "temporal_ordered");
+    assert_eq!(c["group"]["UserPrincipalName"], user);
+    assert_eq!(c["window_end"], "2026-03-02T10:09:00Z");
+    let ids: Vec<&str> = f["event_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a-1", "a-2", "a-4", "a-5", "a-6", "a-9"]);
+}
+
+/// `rules check` counts correlations among the loaded rules and rejects a correlation
+/// that names a rule the set does not have.
+#[test]
+fn cli_rules_check_counts_correlations_and_rejects_dangling_references() {
+    let out = rampart(&[
+        "rules",
+        "check",
+        "--format",
+        "json",
+        own_rules().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["correlations"].as_u64().unwrap() >= 1, "{report}");
+    assert!(report["loaded"].as_u64() > report["correlations"].as_u64());
+    assert_eq!(report["rejected"], serde_json::json!([]));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dangling.yml");
+    std::fs::write(
+        &file,
+        "title: Dangling\ncorrelation:\n  type: event_count\n  rules:\n    - no_such_rule\n  timespan: 5m\n  condition:\n    gte: 2\n",
+    )
+    .unwrap();
+    let out = rampart(&["rules", "check", "--format", "json", file.to_str().unwrap()]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["loaded"], 0, "{report}");
+    let reason = report["rejected"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("no_such_rule"), "{reason}");
+    assert!(
+        report["rejected"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("dangling.yml")
+    );
+}
