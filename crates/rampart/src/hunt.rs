@@ -64,6 +64,8 @@ pub struct HuntArgs {
     pub indicators: Vec<PathBuf>,
     /// Sigma rule files or directories (`--rules`).
     pub rules: Vec<PathBuf>,
+    /// Whether Rampart's built-in Sigma rules run (`--no-builtin-rules` turns them off).
+    pub builtin_rules: bool,
     pub geoip: Vec<PathBuf>,
     pub inputs: Vec<String>,
     pub format: OutputFormat,
@@ -125,10 +127,14 @@ pub fn run(args: HuntArgs) -> Result<()> {
     let opts = DecodeOptions {
         format: args.source_format,
     };
-    let mut sigma = if args.rules.is_empty() {
+    let mut sigma = if args.rules.is_empty() && !args.builtin_rules {
         None
     } else {
-        Some(SigmaHunt::load(&args.rules, args.quiet)?)
+        Some(SigmaHunt::load(
+            &args.rules,
+            args.builtin_rules,
+            args.quiet,
+        )?)
     };
     let (mut signins, summary) =
         read_inputs(&inputs, config.as_ref(), &opts, args.quiet, sigma.as_mut())?;

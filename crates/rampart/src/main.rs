@@ -2,6 +2,7 @@
 //! libraries; logic that a library could own lives in a library.
 
 mod bench;
+mod builtin_rules;
 mod config;
 mod hunt;
 mod indicators;
@@ -55,6 +56,10 @@ enum Command {
         /// with the rule's id, level, ATT&CK tags and author. Repeatable.
         #[arg(long, value_name = "DIR")]
         rules: Vec<PathBuf>,
+        /// Do not run Rampart's built-in Sigma rules (`rules/` in the repository: MFA fatigue,
+        /// failed sign-ins then success, legacy authentication, admin consent, …).
+        #[arg(long)]
+        no_builtin_rules: bool,
         /// MaxMind-format database(s) (GeoLite2/GeoIP2/DB-IP City, optionally an ASN db) to place
         /// sign-ins whose records carry no coordinates. Repeatable.
         #[arg(long, value_name = "FILE.mmdb")]
@@ -345,6 +350,7 @@ fn run(command: Command) -> Result<()> {
             config,
             indicators,
             rules,
+            no_builtin_rules,
             geoip,
             format,
             source_format,
@@ -356,6 +362,7 @@ fn run(command: Command) -> Result<()> {
             config,
             indicators,
             rules,
+            builtin_rules: !no_builtin_rules,
             geoip,
             inputs,
             format,

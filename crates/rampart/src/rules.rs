@@ -40,6 +40,11 @@ pub fn field_maps() -> Vec<rampart_sigma::FieldMap> {
 /// Rules compile with Rampart's identity field mappings, so the SigmaHQ rules for Entra
 /// sign-ins, M365, Okta and Google Workspace read the raw records as exported.
 pub fn load(paths: &[PathBuf]) -> Result<RuleSet> {
+    load_with(paths, &[])
+}
+
+/// [`load`], plus rule files given as (name, text): the built-in rules.
+pub fn load_with(paths: &[PathBuf], texts: &[(&str, &str)]) -> Result<RuleSet> {
     let opts = field_maps()
         .into_iter()
         .fold(CompileOptions::default(), CompileOptions::with_field_map);
@@ -47,8 +52,13 @@ pub fn load(paths: &[PathBuf]) -> Result<RuleSet> {
     let mut filters = Vec::new();
     let mut correlations = Vec::new();
     let mut errors = Vec::new();
-    for f in rule_files(paths)? {
-        let loaded = rampart_sigma::load_file(&f, &opts);
+    let from_texts = texts
+        .iter()
+        .map(|(name, text)| rampart_sigma::load_str(text, Some(Path::new(name)), &opts));
+    let from_files = rule_files(paths)?
+        .into_iter()
+        .map(|f| rampart_sigma::load_file(&f, &opts));
+    for loaded in from_texts.chain(from_files) {
         rules.extend(loaded.rules);
         filters.extend(loaded.filters);
         correlations.extend(loaded.correlations);

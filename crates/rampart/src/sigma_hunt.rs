@@ -115,14 +115,21 @@ pub struct SigmaHunt {
     correlator: Correlator<Contributing>,
     pending: Vec<Pending>,
     findings: Vec<Finding>,
+    /// Per format: whether any rule routes to it.
+    routable: std::collections::HashMap<SourceFormat, bool>,
     pub stats: SigmaStats,
 }
 
 impl SigmaHunt {
-    /// Loads the rules under `paths` (rejected rules are reported on stderr unless
-    /// `quiet`, and counted).
-    pub fn load(paths: &[PathBuf], quiet: bool) -> Result<SigmaHunt> {
-        let mut set = crate::rules::load(paths)?;
+    /// Loads the rules under `paths`, and the built-in rules when `builtin` (rejected
+    /// rules are reported on stderr unless `quiet`, and counted).
+    pub fn load(paths: &[PathBuf], builtin: bool, quiet: bool) -> Result<SigmaHunt> {
+        let texts = if builtin {
+            crate::builtin_rules::FILES
+        } else {
+            &[]
+        };
+        let mut set = crate::rules::load_with(paths, texts)?;
         // A batch hunt feeds correlations in event-time order (below), so no record is
         // ever late; the lateness only bounds what the correlator holds.
         let (correlator, correlation_errors) = Correlator::new(
@@ -140,6 +147,10 @@ impl SigmaHunt {
             tracing::warn!("rule not loaded: {e}");
         }
         if !quiet {
+            let mut from: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            if builtin {
+                from.insert(0, "the built-in rules".to_owned());
+            }
             eprintln!(
                 "rules: {} loaded{} from {}, {} rejected{}",
                 set.rules.len() + correlations,
@@ -148,11 +159,7 @@ impl SigmaHunt {
                 } else {
                     String::new()
                 },
-                paths
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                from.join(", "),
                 set.errors.len(),
                 if set.errors.is_empty() {
                     ""
@@ -182,6 +189,7 @@ impl SigmaHunt {
             correlator,
             pending: Vec::new(),
             findings: Vec::new(),
+            routable: std::collections::HashMap::new(),
         })
     }
 
@@ -192,6 +200,10 @@ impl SigmaHunt {
             self.stats.no_tenant += 1;
             return;
         };
+        if !self.any_rule_for(raw.format) {
+            self.stats.unrouted += 1;
+            return;
+        }
         let value: Value = match serde_json::from_str(raw.text) {
             Ok(v) => v,
             Err(e) => {
@@ -250,6 +262,23 @@ impl SigmaHunt {
 
     /// Runs the correlations over the records that fed them, in event-time order, and
     /// returns every finding.
+    /// Whether any loaded rule is written for a log source of `format` (so that records
+    /// no rule reads are not parsed a second time).
+    fn any_rule_for(&mut self, format: SourceFormat) -> bool {
+        let rules = &self.rules;
+        *self.routable.entry(format).or_insert_with(|| {
+            let all_sources = [
+                log_sources(format, &Value::Null),
+                log_sources(format, &serde_json::json!({"category": "AuditLogs"})),
+            ];
+            rules.iter().any(|r| {
+                all_sources
+                    .iter()
+                    .any(|sources| routes(&r.meta().logsource, sources))
+            })
+        })
+    }
+
     pub fn into_findings(mut self) -> (Vec<Finding>, SigmaStats) {
         self.pending.sort_by_key(|p| p.time);
         let mut hits = Vec::new();

@@ -784,6 +784,7 @@ fn cli_hunt_rules_raise_sigma_findings_with_rule_metadata() {
         "hunt",
         "--format",
         "json",
+        "--no-builtin-rules",
         "--rules",
         rules.to_str().unwrap(),
         &format!("acme={}", acme.display()),
@@ -830,6 +831,7 @@ fn cli_hunt_rules_raise_sigma_findings_with_rule_metadata() {
         "--format",
         "ocsf",
         "--quiet",
+        "--no-builtin-rules",
         "--rules",
         rules.join("okta_factor.yml").to_str().unwrap(),
         &format!("acme={}", acme.display()),
@@ -848,6 +850,7 @@ fn cli_hunt_rules_raise_sigma_findings_with_rule_metadata() {
     // Without a tenant, records are not evaluated — and the summary says so.
     let out = rampart(&[
         "hunt",
+        "--no-builtin-rules",
         "--rules",
         rules.to_str().unwrap(),
         acme.to_str().unwrap(),
@@ -862,6 +865,7 @@ fn cli_hunt_rules_raise_sigma_findings_with_rule_metadata() {
     // A rule set that loads nothing is an error, not a silent empty hunt.
     let out = rampart(&[
         "hunt",
+        "--no-builtin-rules",
         "--rules",
         rules.join("broken.yml").to_str().unwrap(),
         &format!("acme={}", acme.display()),
@@ -893,12 +897,12 @@ fn graph_signin(id: &str, user: &str, minute: u32, code: u32) -> Value {
         "clientAppUsed": "Browser", "status": {"errorCode": code}})
 }
 
-/// `hunt --rules rules/`: Rampart's own correlation (five wrong passwords, then a
-/// success, for one user within 10 minutes) fires once, in event time whatever the order
-/// of the files, and only on one tenant's records: the same account name at another
-/// tenant does not add to the count.
+/// `hunt` runs Rampart's built-in rules with no `--rules`: its correlation (five wrong
+/// passwords, then a success, for one user within 10 minutes) fires once, in event time
+/// whatever the order of the files, and only on one tenant's records: the same account
+/// name at another tenant does not add to the count. `--no-builtin-rules` turns it off.
 #[test]
-fn cli_hunt_rules_run_correlations_in_event_time_per_tenant() {
+fn cli_hunt_builtin_rules_run_correlations_in_event_time_per_tenant() {
     let dir = tempfile::tempdir().unwrap();
     let user = "ana@acme.example";
     // acme: four wrong passwords, in two files given newest first, then a success.
@@ -930,15 +934,14 @@ fn cli_hunt_rules_run_correlations_in_event_time_per_tenant() {
         serde_json::json!([graph_signin("b-3", user, 3, 50126)]).to_string(),
     )
     .unwrap();
-    let hunt = |acme_files: &[&Path]| {
+    let hunt_with = |acme_files: &[&Path], extra: &[&str]| {
         let mut args: Vec<String> = vec![
             "hunt".into(),
             "--format".into(),
             "json".into(),
-            "--rules".into(),
-            own_rules().display().to_string(),
             format!("bright={}", bright.display()),
         ];
+        args.extend(extra.iter().map(|s| s.to_string()));
         args.extend(acme_files.iter().map(|f| format!("acme={}", f.display())));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = rampart(&args);
@@ -948,6 +951,7 @@ fn cli_hunt_rules_run_correlations_in_event_time_per_tenant() {
             .filter(|f| f["kind"] == "sigma")
             .collect::<Vec<_>>()
     };
+    let hunt = |acme_files: &[&Path]| hunt_with(acme_files, &[]);
     // Four failures at acme (and one at bright): the correlation does not fire, and the
     // base rules that only feed it are not reported on their own.
     let sigma = hunt(&[&late, &early]);
@@ -983,6 +987,26 @@ fn cli_hunt_rules_run_correlations_in_event_time_per_tenant() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(ids, ["a-1", "a-2", "a-4", "a-5", "a-6", "a-9"]);
+    assert!(
+        f["evidence"]["rule"]["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("rules/identity/")
+    );
+
+    // The same rules from the repo's directory give the same finding; without the
+    // built-in rules there is none.
+    let from_dir = hunt_with(
+        &[&late, &fifth, &early],
+        &[
+            "--no-builtin-rules",
+            "--rules",
+            own_rules().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(from_dir.len(), 1);
+    assert_eq!(from_dir[0]["event_ids"], f["event_ids"]);
+    assert!(hunt_with(&[&late, &fifth, &early], &["--no-builtin-rules"]).is_empty());
 }
 
 /// `rules check` counts correlations among the loaded rules and rejects a correlation
