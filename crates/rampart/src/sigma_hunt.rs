@@ -16,7 +16,7 @@ use rampart_model::{
     SigmaEventRef, SigmaEvidence, SigmaRuleRef, SourceFormat, TenantId,
 };
 use rampart_sigma::{
-    CorrelationHit, CorrelationRule, Correlator, CorrelatorConfig, LogSource, Rule,
+    CorrelationHit, CorrelationRule, CorrelationType, Correlator, CorrelatorConfig, LogSource, Rule,
 };
 use rampart_sources::RawRecord;
 use serde_json::Value;
@@ -300,6 +300,24 @@ impl SigmaHunt {
     }
 }
 
+/// What a correlation counted, in words: "7 events", "4 distinct values of IpAddress",
+/// "2 of its 2 rules matched in order".
+fn counted(corr: &CorrelationRule, value: f64) -> String {
+    let n = corr.rules.len();
+    let field = corr.condition.field.join(", ");
+    match corr.kind {
+        CorrelationType::EventCount => format!("{value} events"),
+        CorrelationType::ValueCount => format!("{value} distinct values of {field}"),
+        CorrelationType::Temporal => format!("{value} of its {n} rules matched"),
+        CorrelationType::TemporalOrdered => format!("{value} of its {n} rules matched in order"),
+        CorrelationType::ValueSum => format!("a sum of {value} over {field}"),
+        CorrelationType::ValueAvg => format!("an average of {value} over {field}"),
+        CorrelationType::ValuePercentile => format!("a percentile of {value} over {field}"),
+        CorrelationType::ValueMedian => format!("a median of {value} over {field}"),
+        _ => format!("{value}"),
+    }
+}
+
 /// A correlation hit as a finding: the correlation's metadata, what it counted, and the
 /// records behind it.
 fn correlation_finding(
@@ -342,15 +360,14 @@ fn correlation_finding(
         "sigma_correlation",
         ReasonEffect::Noted,
         format!(
-            "Sigma correlation \"{}\"{} by {}: {} {} over {} records from {} to {}{}",
+            "Sigma correlation \"{}\"{} by {}: {} in {} records from {} to {}{}",
             rule.title,
             rule.id
                 .as_deref()
                 .map(|id| format!(" ({id})"))
                 .unwrap_or_default(),
             rule.author.as_deref().unwrap_or("an unnamed author"),
-            kind,
-            hit.value,
+            counted(corr, hit.value),
             hit.events.len(),
             hit.first,
             hit.last,
