@@ -9,6 +9,7 @@ use crate::error::ErrorKind;
 use crate::event::{Event, FieldValue, format_float, parse_number};
 use crate::mapping::Mapped;
 use crate::pattern::{self, Piece, StrPattern};
+use crate::prefilter::{Atom, Need};
 
 /// Values for `expand` placeholders (`%name%`), e.g. per tenant.
 pub trait Placeholders {
@@ -217,7 +218,74 @@ fn time_part(s: &str, part: TimePart) -> Option<i64> {
     })
 }
 
+impl Targets {
+    /// The paths, when the field is read from them alone (not when it has an implied value,
+    /// which makes it never absent, or a translated one, read from other paths).
+    fn index_key(&self) -> Option<&[String]> {
+        (self.0.implied.is_none() && self.0.translated.is_none()).then_some(self.0.paths.as_slice())
+    }
+
+    /// Wraps event paths (used by the pre-filter to read an indexed field).
+    pub(crate) fn from_paths(paths: Vec<String>) -> Self {
+        Targets(Mapped {
+            paths,
+            ..Mapped::default()
+        })
+    }
+
+    /// The field's value, read as the matcher reads it.
+    pub(crate) fn value<'e>(&self, event: &'e dyn Event) -> Option<FieldValue<'e>> {
+        self.get(event)
+    }
+}
+
+/// What one leaf needs from an event to match.
+fn leaf_need(leaf: &Leaf, field: Option<&Targets>) -> Need {
+    match (leaf, field) {
+        (Leaf::Null, _) => Need::Any,
+        (Leaf::Str(p), None) => match p.required_literal() {
+            Some(lit) => Need::one(Atom::Keyword(lit)),
+            None => Need::Any,
+        },
+        (_, None) => Need::Any,
+        (_, Some(f)) => {
+            let Some(key) = f.index_key() else {
+                return Need::Any;
+            };
+            match leaf {
+                Leaf::Str(p) => match p.required_literal() {
+                    Some(lit) => Need::one(Atom::Literal(key.to_vec(), lit)),
+                    None => Need::one(Atom::Present(key.to_vec())),
+                },
+                _ => Need::one(Atom::Present(key.to_vec())),
+            }
+        }
+    }
+}
+
 impl Item {
+    /// A necessary condition for this item to match (see [`Need`]).
+    pub(crate) fn need(&self) -> Need {
+        if self.negate {
+            return Need::Any;
+        }
+        if let Some(want) = self.exists {
+            return match (want, self.field.as_ref().and_then(Targets::index_key)) {
+                (true, Some(key)) => Need::one(Atom::Present(key.to_vec())),
+                _ => Need::Any,
+            };
+        }
+        let per_value = self
+            .values
+            .iter()
+            .map(|alts| Need::any_of(alts.iter().map(|l| leaf_need(l, self.field.as_ref()))));
+        if self.all {
+            Need::all_of(per_value)
+        } else {
+            Need::any_of(per_value)
+        }
+    }
+
     pub(crate) fn matches(&self, event: &dyn Event) -> bool {
         let r = match &self.field {
             None => {

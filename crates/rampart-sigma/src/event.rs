@@ -77,6 +77,18 @@ pub trait Event {
     /// Calls `f` on every string (and number, as text) in the event until it returns `true`;
     /// returns whether it did. Used by keyword searches.
     fn any_text(&self, f: &mut dyn FnMut(&str) -> bool) -> bool;
+
+    /// Calls `f` with each top-level field (name, value) and returns `true`, when the event
+    /// can list its fields cheaply; returns `false` (the default) when it cannot, and the
+    /// rule-set index then looks its fields up one by one.
+    ///
+    /// Contract (the index relies on it): for every name without `.` or `[` for which
+    /// [`Event::field`] returns `Some(v)`, `f` is called with a key equal to that name
+    /// ASCII-case-insensitively and the value `v`. Extra calls are harmless.
+    fn visit_fields(&self, f: &mut dyn FnMut(&str, FieldValue<'_>)) -> bool {
+        let _ = f;
+        false
+    }
 }
 
 impl Event for serde_json::Value {
@@ -86,6 +98,17 @@ impl Event for serde_json::Value {
 
     fn any_text(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
         walk_text(self, f, 0)
+    }
+
+    fn visit_fields(&self, f: &mut dyn FnMut(&str, FieldValue<'_>)) -> bool {
+        // `field` finds a plain name among the top-level keys only (exactly or ASCII
+        // case-insensitively); a non-object has no fields.
+        if let Some(o) = self.as_object() {
+            for (k, v) in o {
+                f(k, convert(v, 0));
+            }
+        }
+        true
     }
 }
 

@@ -82,6 +82,7 @@ mod event;
 mod mapping;
 mod pattern;
 pub mod pipelines;
+mod prefilter;
 mod rule;
 mod windows;
 
@@ -94,6 +95,7 @@ pub use detection::Placeholders;
 pub use error::{ErrorKind, RuleError};
 pub use event::{Event, FieldValue};
 pub use mapping::{FieldMap, Translation};
+pub use prefilter::{RuleSet, RuleSetStats};
 pub use rule::{
     CompileOptions, Filter, FilterTargets, Loaded, LogSource, Rule, RuleMeta,
     UnresolvedPlaceholders, apply_filters, compile_rule, load_dir, load_file, load_str,

@@ -144,7 +144,9 @@ enum Kind {
     Glob(Vec<Piece>),
 }
 
-fn fold(s: &str) -> Cow<'_, str> {
+/// How uncased patterns fold event text before comparing (also used by the pre-filter, so
+/// that it searches exactly the text the matcher compares).
+pub(crate) fn fold(s: &str) -> Cow<'_, str> {
     if s.chars().any(|c| c.is_uppercase()) {
         Cow::Owned(s.to_lowercase())
     } else {
@@ -202,6 +204,51 @@ impl StrPattern {
             _ => Kind::Segments(segs),
         };
         StrPattern { kind, cased }
+    }
+
+    /// A literal every matching value contains, in the form the pre-filter searches for
+    /// (see [`fold`]): lower case, or `None` when the pattern has no usable literal (only
+    /// wildcards, or a cased non-ASCII literal whose folding depends on context).
+    pub(crate) fn required_literal(&self) -> Option<String> {
+        let lit: String = match &self.kind {
+            Kind::Exact(s) | Kind::Prefix(s) | Kind::Suffix(s) | Kind::Contains(s) => s.clone(),
+            Kind::Segments(segs) => segs
+                .iter()
+                .max_by_key(|s| s.len())
+                .cloned()
+                .unwrap_or_default(),
+            Kind::Glob(pieces) => {
+                // Longest run of literal characters. Uncased pieces were lower-cased one
+                // character at a time; a character left in upper case (its lower case is
+                // several characters) ends a run.
+                let mut best = String::new();
+                let mut cur = String::new();
+                for p in pieces {
+                    match p {
+                        Piece::Lit(c) if self.cased || !c.is_uppercase() => cur.push(*c),
+                        _ => {
+                            if cur.len() > best.len() {
+                                best = std::mem::take(&mut cur);
+                            }
+                            cur.clear();
+                        }
+                    }
+                }
+                if cur.len() > best.len() {
+                    best = cur;
+                }
+                best
+            }
+        };
+        if lit.is_empty() {
+            return None;
+        }
+        if self.cased {
+            // The value contains `lit` exactly; its folded form contains the ASCII-lowered
+            // literal only when the literal is ASCII.
+            return lit.is_ascii().then(|| lit.to_ascii_lowercase());
+        }
+        Some(lit)
     }
 
     pub(crate) fn is_match(&self, value: &str) -> bool {

@@ -12,6 +12,7 @@ use crate::detection::{self, FieldMapper, Item, Placeholders};
 use crate::error::{ErrorKind, RuleError};
 use crate::event::Event;
 use crate::mapping::{FieldMap, Mapped};
+use crate::prefilter::Need;
 
 /// The log source a rule applies to (used for routing, not matching).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -156,6 +157,14 @@ enum Det {
 }
 
 impl Det {
+    fn need(&self) -> Need {
+        match self {
+            Det::Item(i) => i.need(),
+            Det::All(v) => Need::all_of(v.iter().map(Det::need)),
+            Det::Any(v) => Need::any_of(v.iter().map(Det::need)),
+        }
+    }
+
     fn matches(&self, e: &dyn Event) -> bool {
         match self {
             Det::Item(i) => i.matches(e),
@@ -182,6 +191,28 @@ struct Detection {
 }
 
 impl Detection {
+    fn need(&self) -> Need {
+        self.expr_need(&self.condition)
+    }
+
+    fn sel_need(&self, i: usize) -> Need {
+        self.selections.get(i).map_or(Need::never(), Det::need)
+    }
+
+    fn expr_need(&self, x: &Expr) -> Need {
+        match x {
+            Expr::Sel(i) => self.sel_need(*i),
+            Expr::Not(_) => Need::Any,
+            Expr::And(v) => Need::all_of(v.iter().map(|x| self.expr_need(x))),
+            Expr::Or(v) => Need::any_of(v.iter().map(|x| self.expr_need(x))),
+            Expr::AtLeast(k, ids) if *k > ids.len() => Need::never(),
+            Expr::AtLeast(k, ids) if *k == ids.len() => {
+                Need::all_of(ids.iter().map(|i| self.sel_need(*i)))
+            }
+            Expr::AtLeast(_, ids) => Need::any_of(ids.iter().map(|i| self.sel_need(*i))),
+        }
+    }
+
     fn matches(&self, e: &dyn Event) -> bool {
         self.eval(&self.condition, e)
     }
@@ -241,6 +272,13 @@ impl Rule {
     /// empty for an active rule.
     pub fn unresolved_placeholders(&self) -> &[String] {
         &self.unresolved
+    }
+
+    /// A necessary condition for the rule to match: the pre-filter's view of it.
+    pub(crate) fn need(&self) -> Need {
+        Need::all_of(
+            std::iter::once(self.detection.need()).chain(self.filters.iter().map(|f| f.need())),
+        )
     }
 
     /// Whether the rule (with the filters applied to it) matches the event. Never panics.
