@@ -5,13 +5,14 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 
 use jiff::Timestamp;
+use rampart_intel::{IndicatorSet, MatchHow, Verdict, VisibleProvenance};
 use rampart_model::{
     CrossTenantEvidence, Evidence, Finding, FindingKind, IndicatorEvidence, LocationEvidence,
-    Outcome, Reason, ReasonEffect, Severity, SignIn, SprayEvidence, TenantId, TravelEvidence,
+    MatchedIndicator, Outcome, Reason, ReasonEffect, Severity, SignIn, SprayEvidence, TenantId,
+    TravelEvidence,
 };
 
 use crate::evidence::{place_name, side};
-use crate::indicators::IndicatorSet;
 use crate::prevalence::{Common, Prevalence};
 use crate::state::{Recent, UserState, agent_hash, client_family, country_bytes, day_of};
 use crate::travel::Leg;
@@ -213,9 +214,11 @@ impl<'a> Hunt<'a> {
     fn indicator_check(&mut self, i: u32, tenant: &TenantId) {
         let s = self.s(i);
         let Some(ip) = s.ip else { return };
-        let Some(ind) = self.indicators.match_ip(ip) else {
+        // Liveness at the sign-in's own time: a hunt over old logs matches what was live then.
+        let Some(hit) = self.indicators.decide_ip(ip, s.time) else {
             return;
         };
+        let ind = hit.indicator;
         let (severity, effect_text) = match s.outcome {
             Outcome::Success => (
                 Severity::Critical,
@@ -234,18 +237,67 @@ impl<'a> Hunt<'a> {
                 "the outcome does not say whether the password was right",
             ),
         };
+        let suspicious = ind.verdict == Verdict::Suspicious;
+        let severity = if suspicious {
+            severity.lowered()
+        } else {
+            severity
+        };
+        // Findings go to the MSP, which may see every marking; the text still names another
+        // tenant's alert only as "an alert at another tenant", as the partner may read it.
+        let source = match ind.provenance.visible_to(tenant) {
+            VisibleProvenance::Feed(name) => match &ind.provenance {
+                rampart_intel::Provenance::Feed {
+                    location: Some(at), ..
+                } => format!("{name} {at}"),
+                _ => name.to_owned(),
+            },
+            other => other.to_string(),
+        };
+        let matched = match hit.how {
+            MatchHow::Exact => "exact".to_owned(),
+            MatchHow::Network { prefix_len } => format!("network /{prefix_len}"),
+            MatchHow::Subdomain => "subdomain".to_owned(),
+            MatchHow::Host => "host".to_owned(),
+            _ => format!("{:?}", hit.how).to_ascii_lowercase(),
+        };
+        let tags: Vec<String> = ind.tags.iter().map(ToString::to_string).collect();
+        let score = ind.score(
+            self.indicators.policy().model(ind.observable.kind()),
+            s.time,
+        );
+        let mut listed = format!(
+            "{ip} is on the indicator list as {} {} ({source}{}; {}, confidence {}, TLP:{}",
+            if suspicious {
+                "suspicious"
+            } else {
+                "malicious"
+            },
+            ind.observable,
+            ind.description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default(),
+            matched,
+            ind.confidence.get(),
+            ind.tlp.as_str().to_ascii_uppercase(),
+        );
+        if !tags.is_empty() {
+            listed.push_str(&format!("; {}", tags.join(", ")));
+        }
+        listed.push(')');
         let mut reasons = vec![Reason::new(
             "indicator_listed",
             ReasonEffect::Raised,
-            format!(
-                "{ip} is on the indicator list ({}{})",
-                ind.source,
-                ind.description
-                    .as_deref()
-                    .map(|d| format!(": {d}"))
-                    .unwrap_or_default()
-            ),
+            listed,
         )];
+        if suspicious {
+            reasons.push(Reason::new(
+                "indicator_suspicious",
+                ReasonEffect::Lowered,
+                "the indicator is marked suspicious, not malicious",
+            ));
+        }
         reasons.push(Reason::new(
             match s.outcome {
                 Outcome::Success | Outcome::CredentialValidFailure => "password_proven",
@@ -259,8 +311,15 @@ impl<'a> Hunt<'a> {
             },
             outcome_text(s, effect_text),
         ));
+        let campaign = ind
+            .tags
+            .iter()
+            .find(|t| t.kind == rampart_intel::TagKind::Campaign)
+            .map(|t| format!(" [campaign {}]", t.name))
+            .unwrap_or_default();
         let title = format!(
-            "Sign-in from {ip} on an indicator list{}{}",
+            "Sign-in from {ip} on an indicator list{}{}{campaign}{}",
+            if suspicious { " as suspicious" } else { "" },
             ind.description
                 .as_deref()
                 .map(|d| format!(" ({d})"))
@@ -286,9 +345,20 @@ impl<'a> Hunt<'a> {
             event_ids: vec![s.record_id.clone()],
             evidence: Evidence::Indicator(Box::new(IndicatorEvidence {
                 signin: side(s, None),
-                indicator: ind.observable.clone(),
+                indicator: MatchedIndicator {
+                    kind: ind.observable.kind().as_str().to_owned(),
+                    value: ind.observable.to_string(),
+                    matched,
+                    verdict: ind.verdict.as_str().to_owned(),
+                    confidence: ind.confidence.get(),
+                    score: (score * 10.0).round() / 10.0,
+                    tlp: ind.tlp.as_str().to_owned(),
+                    tags,
+                    last_seen: ind.decays.then_some(ind.last_seen),
+                    valid_until: ind.valid_until,
+                },
                 description: ind.description.clone(),
-                indicator_source: ind.source.clone(),
+                indicator_source: source,
                 reasons,
             })),
         };

@@ -6,7 +6,8 @@
 //!   between, with the location uncertainty subtracted first, judged against the
 //!   user's familiar places and the tenant's common networks;
 //! - `unfamiliar_location`: feasible travel, to a country new for the user;
-//! - `indicator_match`: a sign-in from an IP or network on an indicator list;
+//! - `indicator_match`: a sign-in from an IP or network that a live indicator of
+//!   `rampart-intel`'s [`IndicatorSet`](rampart_intel::IndicatorSet) names at the sign-in's time;
 //! - `cross_tenant_ip`: the attacker's IP from one tenant, seen at another.
 //!
 //! Only sign-ins that proved the password (a success, or a failure that came after
@@ -14,13 +15,12 @@
 //! bad-password failures never count as travel.
 //!
 //! Architecture invariant: this crate stores nothing and does no I/O. It depends on
-//! `rampart-model` for its nouns and `rampart-geo` for geodesy, and knows no input
-//! format. State per identity is compact and refers to sign-ins by index into the
-//! caller's arena.
+//! `rampart-model` for its nouns, `rampart-geo` for geodesy and `rampart-intel` for the
+//! indicator matcher, and knows no input format. State per identity is compact and refers
+//! to sign-ins by index into the caller's arena.
 
 mod evidence;
 mod hunt;
-pub mod indicators;
 mod prevalence;
 mod state;
 mod travel;
@@ -32,7 +32,7 @@ use ipnet::IpNet;
 use rampart_model::TenantId;
 
 pub use hunt::{HuntOutput, HuntStats, hunt};
-pub use indicators::{IndicatorError, IndicatorSet};
+pub use rampart_intel::IndicatorSet;
 pub use travel::{Leg, Params};
 
 /// What a tenant tells Rampart about itself.

@@ -14,9 +14,9 @@ use std::net::IpAddr;
 
 use rampart_model::{Outcome, SignIn, TenantId};
 
-use crate::indicators::IndicatorSet;
 use crate::state::day_of;
 use crate::{DetectConfig, NetworkKey, network_key};
+use rampart_intel::IndicatorSet;
 
 /// A network's role in a tenant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +68,7 @@ impl Prevalence {
             };
             let key = network_key(ip);
             let u = usage.entry((tenant, key)).or_default();
-            u.listed |= indicators.match_ip(ip).is_some();
+            u.listed |= indicators.decide_ip(ip, s.time).is_some();
             match s.outcome {
                 Outcome::Success | Outcome::CredentialValidFailure => {
                     let user = crate::hunt::identity_key(tenant, &s.user);

@@ -372,8 +372,8 @@ fn cross_tenant_works_in_either_order_and_only_within_the_window() {
 
 #[test]
 fn an_indicator_hit_with_a_proven_password_is_critical() {
-    let (set, errors) = IndicatorSet::from_csv(
-        b"type,value,description\nipv4,45.155.205[.]12,AiTM relay\ncidr,185.220.101.0/24,kit\n",
+    let (set, errors) = IndicatorSet::from_bytes(
+        b"type,value,description,tags\nipv4,45.155.205[.]12,AiTM relay,campaign:Storm-1\ncidr,185.220.101.0/24,kit,\n",
         "campaign.csv",
     );
     assert!(errors.is_empty());
@@ -391,7 +391,47 @@ fn an_indicator_hit_with_a_proven_password_is_critical() {
     let Evidence::Indicator(ev) = &hits[0].evidence else {
         panic!()
     };
-    assert_eq!(ev.indicator_source, "campaign.csv:3");
+    assert_eq!(ev.indicator_source, "campaign.csv line 3");
+    assert_eq!(ev.indicator.kind, "cidr");
+    assert_eq!(ev.indicator.value, "185.220.101.0/24");
+    assert_eq!(ev.indicator.matched, "network /24");
+    assert_eq!(ev.indicator.verdict, "malicious");
+    assert_eq!(ev.indicator.tlp, "amber");
+    let Evidence::Indicator(relay) = &hits[1].evidence else {
+        panic!()
+    };
+    assert_eq!(relay.indicator.tags, ["campaign:Storm-1"]);
+    assert!(
+        hits[1].title.contains("[campaign Storm-1]"),
+        "{}",
+        hits[1].title
+    );
+}
+
+#[test]
+fn indicators_are_judged_at_the_sign_ins_time() {
+    // Dated indicators: the relay was last seen just before the sign-ins, the old host
+    // a year earlier (an IP's decay retires it after about a month).
+    let (set, errors) = IndicatorSet::from_bytes(
+        b"type,value,description,last_seen,verdict\n\
+          ipv4,45.155.205.12,relay,2026-06-30T00:00:00Z,malicious\n\
+          ipv4,203.0.113.77,old host,2025-06-01T00:00:00Z,malicious\n\
+          ipv4,198.51.100.4,listed as suspicious,2026-06-30T00:00:00Z,suspicious\n",
+        "dated.csv",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let s = vec![
+        signin("delta", "kim@delta.example", 0, "45.155.205.12", NYC).done(),
+        signin("delta", "lee@delta.example", 5, "203.0.113.77", NYC).done(),
+        signin("delta", "max@delta.example", 9, "198.51.100.4", NYC).done(),
+    ];
+    let f = hunt(&s, &DetectConfig::default(), &set).findings;
+    let hits = of(&f, FindingKind::IndicatorMatch);
+    let users: Vec<&str> = hits.iter().map(|f| f.user.as_str()).collect();
+    assert_eq!(users, ["kim@delta.example", "max@delta.example"], "{f:#?}");
+    // suspicious: one step lower than malicious
+    assert_eq!(hits[0].severity, Severity::Critical);
+    assert_eq!(hits[1].severity, Severity::High);
 }
 
 #[test]

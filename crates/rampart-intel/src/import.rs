@@ -97,6 +97,20 @@ impl Format {
     }
 }
 
+/// What a value whose file gives no time (a plain list, a CSV without `first_seen` or
+/// `last_seen`) is taken to mean.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Undated {
+    /// Seen at [`ImportOptions::now`]: it decays from then (what a database import means:
+    /// the feed asserts the value at import time).
+    #[default]
+    SeenNow,
+    /// Timeless: it never decays and matches until its valid-until, if any (what a hunt
+    /// with a list means: the list's age is unknown, and last month's logs must match it).
+    Timeless,
+}
+
 /// How imported indicators are labelled, and what is refused.
 #[derive(Clone, Debug)]
 pub struct ImportOptions<'a> {
@@ -110,6 +124,8 @@ pub struct ImportOptions<'a> {
     pub confidence: Confidence,
     /// First/last seen for values whose file gives no time.
     pub now: Timestamp,
+    /// Whether values whose file gives no time decay from `now` or never.
+    pub undated: Undated,
     /// Tags added to every indicator.
     pub tags: Vec<Tag>,
     /// Lists of known-benign values; malicious values on them are refused.
@@ -127,6 +143,7 @@ impl ImportOptions<'_> {
             verdict: Verdict::Malicious,
             confidence: Confidence::saturating(50),
             now,
+            undated: Undated::SeenNow,
             tags: Vec::new(),
             warninglists: None,
             force: false,
@@ -157,6 +174,112 @@ pub fn import(
         Format::Stix => import_stix(bytes, origin, opts),
         Format::Misp => import_misp(bytes, origin, opts),
     }
+}
+
+/// Imports a file from disk, or a MISP feed: a directory holding `manifest.json`, or the
+/// manifest itself (see [`import_misp_feed`]). A file is read in the given format, or the
+/// one [`Format::detect`] finds; its path is the origin named in issues and provenance.
+///
+/// Errors only when the path cannot be read at all; everything else is an issue.
+pub fn import_path(
+    path: &std::path::Path,
+    format: Option<Format>,
+    opts: &ImportOptions<'_>,
+) -> std::io::Result<ImportReport> {
+    if path.is_dir() {
+        let manifest = path.join(MISP_MANIFEST);
+        if !manifest.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is a directory without {MISP_MANIFEST}, so not a MISP feed (give files, or the feed's directory)",
+                    path.display()
+                ),
+            ));
+        }
+        return import_misp_feed(&manifest, opts);
+    }
+    if path.file_name().is_some_and(|n| n == MISP_MANIFEST) {
+        return import_misp_feed(path, opts);
+    }
+    let bytes = std::fs::read(path)?;
+    Ok(import(&bytes, &path.display().to_string(), format, opts))
+}
+
+/// The index file of a MISP feed.
+pub const MISP_MANIFEST: &str = "manifest.json";
+
+/// A MISP feed as MISP publishes it: `manifest.json`, an object whose keys are event uuids
+/// (the values summarise each event: `info`, `Orgc`, `Tag`, `date`, `timestamp`, …), and one
+/// `<uuid>.json` file per event next to it, each an `{"Event": {…}}` read by
+/// [`import_misp`]. (`hashes.csv`, which MISP uses to cache feeds, is not needed.)
+///
+/// The provenance is the feed (the [`ImportOptions::source`], else the feed's directory), so
+/// re-importing an updated feed merges; issues name the event file and the attribute.
+/// A manifest entry whose file is missing or unreadable, or whose key is not a uuid, is an
+/// issue naming the manifest; the other events import.
+pub fn import_misp_feed(
+    manifest: &std::path::Path,
+    opts: &ImportOptions<'_>,
+) -> std::io::Result<ImportReport> {
+    let bytes = std::fs::read(manifest)?;
+    let dir = manifest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let origin = manifest.display().to_string();
+    let mut feed_opts = opts.clone();
+    if feed_opts.source.is_none() {
+        feed_opts.source = Some(dir.display().to_string());
+    }
+    let mut sink = Sink::new(&origin, opts);
+    let root: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            sink.issue(Location::File, format!("not readable as JSON: {e}"));
+            return Ok(sink.report);
+        }
+    };
+    let Some(entries) = root.as_object() else {
+        sink.issue(
+            Location::File,
+            "not a MISP feed manifest (expected an object keyed by event uuid)",
+        );
+        return Ok(sink.report);
+    };
+    let mut uuids: Vec<&String> = entries.keys().collect();
+    uuids.sort();
+    for uuid in uuids {
+        let loc = Location::Object(uuid.clone());
+        let is_uuid = uuid.len() == 36
+            && uuid.chars().enumerate().all(|(i, c)| {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    c == '-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            });
+        if !is_uuid {
+            sink.issue(loc, "the manifest key is not an event uuid; entry skipped");
+            continue;
+        }
+        let file = dir.join(format!("{uuid}.json"));
+        let event_bytes = match std::fs::read(&file) {
+            Ok(b) => b,
+            Err(e) => {
+                sink.issue(
+                    loc,
+                    format!("the event file {} cannot be read: {e}", file.display()),
+                );
+                continue;
+            }
+        };
+        let report = import_misp(&event_bytes, &file.display().to_string(), &feed_opts);
+        sink.report.indicators.extend(report.indicators);
+        sink.report.issues.extend(report.issues);
+        sink.report.skipped += report.skipped;
+    }
+    Ok(sink.report)
 }
 
 /// Collects indicators and issues, applying defaults and warninglists.
@@ -208,6 +331,7 @@ impl<'o, 'a> Sink<'o, 'a> {
         ind.verdict = self.opts.verdict;
         ind.confidence = self.opts.confidence;
         ind.tags = self.opts.tags.clone();
+        ind.decays = self.opts.undated == Undated::SeenNow;
         ind
     }
 
@@ -235,22 +359,21 @@ impl<'o, 'a> Sink<'o, 'a> {
 // ---------------------------------------------------------------- IndicatorSet
 
 impl crate::matcher::IndicatorSet {
-    /// Reads a CSV list into a new set (the API of `rampart-detect`'s matcher): the set and
-    /// one issue per row that could not be loaded. Values are malicious, TLP:AMBER,
-    /// confidence 50 and seen now unless the file says otherwise.
-    pub fn from_csv(bytes: &[u8], origin: &str) -> (Self, Vec<ImportIssue>) {
+    /// Reads an indicator file of any format [`import`] detects into a new set, as a hunt
+    /// reads a list: values are malicious, TLP:AMBER and confidence 50 unless the file says
+    /// otherwise, and values the file gives no time for never decay ([`Undated::Timeless`]).
+    /// Returns the set and one issue per value that could not be loaded.
+    pub fn from_bytes(bytes: &[u8], origin: &str) -> (Self, Vec<ImportIssue>) {
         let mut set = Self::new();
-        let issues = set.add_csv(bytes, origin);
+        let issues = set.add_bytes(bytes, origin);
         (set, issues)
     }
 
-    /// Adds the rows of a CSV list; returns one issue per row that could not be loaded.
-    pub fn add_csv(&mut self, bytes: &[u8], origin: &str) -> Vec<ImportIssue> {
-        self.add_report(import_csv(
-            bytes,
-            origin,
-            &ImportOptions::new(Timestamp::now()),
-        ))
+    /// Adds an indicator file as [`IndicatorSet::from_bytes`] reads it; returns its issues.
+    pub fn add_bytes(&mut self, bytes: &[u8], origin: &str) -> Vec<ImportIssue> {
+        let mut opts = ImportOptions::new(Timestamp::now());
+        opts.undated = Undated::Timeless;
+        self.add_report(import(bytes, origin, None, &opts))
     }
 
     /// Adds (upserts) an import's indicators and returns its issues.
@@ -415,8 +538,14 @@ pub fn import_csv(bytes: &[u8], origin: &str, opts: &ImportOptions<'_>) -> Impor
             if let Some(t) = field(col) {
                 match parse_time(t) {
                     Some(ts) => match slot {
-                        0 => ind.first_seen = ts,
-                        1 => ind.last_seen = ts,
+                        0 => {
+                            ind.first_seen = ts;
+                            ind.decays = true;
+                        }
+                        1 => {
+                            ind.last_seen = ts;
+                            ind.decays = true;
+                        }
                         _ => ind.valid_until = Some(ts),
                     },
                     None => {
@@ -697,9 +826,11 @@ pub fn import_stix(bytes: &[u8], origin: &str, opts: &ImportOptions<'_>) -> Impo
                     if let Some(t) = str_of(o, "valid_from").and_then(|t| parse_time(&t)) {
                         ind.first_seen = t;
                         ind.last_seen = t;
+                        ind.decays = true;
                     }
                     if let Some(t) = str_of(o, "x_rampart_last_seen").and_then(|t| parse_time(&t)) {
                         ind.last_seen = t;
+                        ind.decays = true;
                     }
                     if let Some(n) = o.get("x_rampart_sightings").and_then(Value::as_u64) {
                         ind.sightings = u32::try_from(n).unwrap_or(u32::MAX);
@@ -1166,9 +1297,11 @@ fn import_misp_event(event: &Value, sink: &mut Sink<'_, '_>) {
             if let Some(t) = first.or(event_date).or(ts) {
                 ind.first_seen = t;
                 ind.last_seen = t;
+                ind.decays = true;
             }
             if let Some(t) = last.or(ts) {
                 ind.last_seen = t;
+                ind.decays = true;
             }
             fix_times(&mut ind);
             sink.push(ind, loc.clone());

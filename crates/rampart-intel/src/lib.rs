@@ -19,8 +19,8 @@ pub mod warninglist;
 
 pub use bench::{BenchReport, bench_indicators};
 pub use import::{
-    Format, ImportIssue, ImportOptions, ImportReport, Location, import, import_csv, import_list,
-    import_misp, import_stix,
+    Format, ImportIssue, ImportOptions, ImportReport, Location, MISP_MANIFEST, Undated, import,
+    import_csv, import_list, import_misp, import_misp_feed, import_path, import_stix,
 };
 pub use matcher::{IndicatorId, IndicatorSet, Match, MatchHow};
 pub use model::{

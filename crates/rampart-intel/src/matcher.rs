@@ -3,8 +3,11 @@
 //! a hash map), and exact URLs, emails, hashes, user agents and AS numbers. A URL's host and
 //! an email's domain are also matched against IP and domain indicators.
 //!
-//! Lookups return every matching *live* indicator (see [`Indicator::is_live`]); expired ones
-//! stay in the set and are still listed by [`IndicatorSet::iter`].
+//! Lookups return every indicator that matches and is *live at the time given* (see
+//! [`Indicator::is_live`]); expired ones stay in the set and are still listed by
+//! [`IndicatorSet::iter`]. The time is explicit in every lookup: pass an event's own time
+//! when matching logs (a hunt over last month's sign-ins must match what was live then),
+//! and now only when asking about now.
 
 use std::collections::HashMap;
 
@@ -18,7 +21,7 @@ use jiff::Timestamp;
 use prefix_trie::PrefixMap;
 use rampart_model::TenantId;
 
-use crate::model::{DecayPolicy, Indicator, Observable};
+use crate::model::{DecayPolicy, Indicator, Observable, Verdict};
 use crate::normalize;
 
 /// The position of an indicator in its [`IndicatorSet`].
@@ -197,6 +200,7 @@ impl IndicatorSet {
         old.first_seen = old.first_seen.min(indicator.first_seen);
         old.last_seen = old.last_seen.max(indicator.last_seen);
         old.confidence = old.confidence.max(indicator.confidence);
+        old.decays |= indicator.decays;
         old.tlp = old.tlp.max(indicator.tlp);
         old.valid_until = match (old.valid_until, indicator.valid_until) {
             (Some(a), Some(b)) => Some(a.max(b)),
@@ -257,12 +261,12 @@ impl IndicatorSet {
             .count()
     }
 
-    /// Every live indicator that matches `observable` at `now`: exact matches first, then
+    /// Every indicator live at `at` that matches `observable`: exact matches first, then
     /// networks from the most specific, then parent domains from the closest, then (for
     /// URLs and emails) matches of the host.
-    pub fn lookup(&self, observable: &Observable, now: Timestamp) -> Vec<Match<'_>> {
+    pub fn lookup(&self, observable: &Observable, at: Timestamp) -> Vec<Match<'_>> {
         let mut out = Vec::new();
-        self.collect(observable, now, &mut out);
+        self.collect(observable, at, &mut out);
         out
     }
 
@@ -300,17 +304,43 @@ impl IndicatorSet {
         Ok(self.lookup(&observable, now))
     }
 
-    /// The best live indicator for an IP at `now`: an exact IP first, else the most specific
-    /// network. (The API of `rampart-detect`'s matcher, with a time.)
-    pub fn match_ip_at(&self, ip: IpAddr, now: Timestamp) -> Option<&Indicator> {
+    /// The one indicator that decides for `observable` at `at` (an event's time), or `None`.
+    ///
+    /// Among the live matches, the most specific value that any indicator names wins (an
+    /// exact value, then the narrowest network or closest parent domain). If an allow
+    /// entry ([`Verdict::BenignAllow`]) names that value, nothing is returned: a narrower
+    /// allow entry overrides a wider malicious one, and a narrower malicious entry overrides
+    /// a wider allow. Otherwise the malicious indicator with the highest confidence, else the
+    /// suspicious one, is returned.
+    pub fn decide(&self, observable: &Observable, at: Timestamp) -> Option<Match<'_>> {
         let mut out = Vec::new();
-        self.collect_ip(ip, now, MatchHow::Exact, &mut out);
-        out.first().map(|m| m.indicator)
+        self.collect(observable, at, &mut out);
+        let first = out.first()?;
+        let level = &first.indicator.observable;
+        let same: Vec<&Match<'_>> = out
+            .iter()
+            .take_while(|m| &m.indicator.observable == level)
+            .collect();
+        if same
+            .iter()
+            .any(|m| m.indicator.verdict == Verdict::BenignAllow)
+        {
+            return None;
+        }
+        same.into_iter()
+            .max_by_key(|m| {
+                (
+                    m.indicator.verdict == Verdict::Malicious,
+                    m.indicator.confidence,
+                    std::cmp::Reverse(m.id),
+                )
+            })
+            .copied()
     }
 
-    /// [`IndicatorSet::match_ip_at`] now.
-    pub fn match_ip(&self, ip: IpAddr) -> Option<&Indicator> {
-        self.match_ip_at(ip, Timestamp::now())
+    /// [`IndicatorSet::decide`] for an IP address (IPv4-mapped IPv6 is read as IPv4).
+    pub fn decide_ip(&self, ip: IpAddr, at: Timestamp) -> Option<Match<'_>> {
+        self.decide(&Observable::Ip(ip), at)
     }
 
     fn push_live<'a>(
@@ -545,8 +575,8 @@ mod tests {
             ])
         );
         assert_eq!(
-            set.match_ip_at("10.1.2.3".parse().unwrap(), ts("2026-11-02T00:00:00Z"))
-                .and_then(|i| i.description.as_deref()),
+            set.decide_ip("10.1.2.3".parse().unwrap(), ts("2026-11-02T00:00:00Z"))
+                .and_then(|m| m.indicator.description.as_deref()),
             Some("narrow")
         );
         assert_eq!(
@@ -746,6 +776,81 @@ mod tests {
         assert_eq!(set.lookup(&dom, ts("2027-03-31T00:00:00Z")).len(), 1);
         assert!(set.lookup(&dom, ts("2027-08-18T00:00:00Z")).is_empty());
         assert_eq!(set.len(), 2);
+    }
+
+    #[test]
+    fn decide_prefers_the_most_specific_value_and_lets_allow_entries_win_there() {
+        use ObservableKind::*;
+        let now = ts("2026-11-02T00:00:00Z");
+        let mut set = IndicatorSet::new();
+        set.insert(ind(Cidr, "10.0.0.0/8", "wide bad"));
+        let mut allow = ind(Cidr, "10.9.0.0/16", "corporate egress");
+        allow.verdict = Verdict::BenignAllow;
+        set.insert(allow);
+        let mut sus = ind(Ipv4, "10.9.0.7", "suspicious");
+        sus.verdict = Verdict::Suspicious;
+        set.insert(sus);
+        let mut weak = ind(Ipv4, "10.9.0.7", "malicious, low confidence");
+        weak.confidence = crate::Confidence::saturating(40);
+        set.insert(weak);
+        let desc = |ip: &str| {
+            set.decide_ip(ip.parse().unwrap(), now)
+                .and_then(|m| m.indicator.description.clone())
+        };
+        // the wide network alone
+        assert_eq!(desc("10.1.1.1").as_deref(), Some("wide bad"));
+        // the allow entry is narrower than the bad network: allowed
+        assert_eq!(desc("10.9.3.3"), None);
+        // the exact IP is narrower than the allow entry; malicious beats suspicious
+        assert_eq!(
+            desc("10.9.0.7").as_deref(),
+            Some("malicious, low confidence")
+        );
+        assert_eq!(desc("192.0.2.1"), None);
+    }
+
+    #[test]
+    fn liveness_is_judged_at_the_time_asked_and_undated_values_do_not_decay() {
+        let mut set = IndicatorSet::new();
+        // seen 2026-11-01: the IP rule (47 days, revoked at 20) retires it mid-December
+        set.insert(ind(ObservableKind::Ipv4, "203.0.113.5", "dated"));
+        let mut timeless = ind(ObservableKind::Ipv4, "203.0.113.6", "undated");
+        timeless.decays = false;
+        set.insert(timeless);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // an event a year before the sighting still matches (the hunt is retrospective)
+        assert!(
+            set.decide_ip(ip("203.0.113.5"), ts("2025-11-01T00:00:00Z"))
+                .is_some()
+        );
+        assert!(
+            set.decide_ip(ip("203.0.113.5"), ts("2026-11-20T00:00:00Z"))
+                .is_some()
+        );
+        assert!(
+            set.decide_ip(ip("203.0.113.5"), ts("2027-01-01T00:00:00Z"))
+                .is_none()
+        );
+        // the undated one never decays…
+        assert!(
+            set.decide_ip(ip("203.0.113.6"), ts("2036-01-01T00:00:00Z"))
+                .is_some()
+        );
+        // …until a valid-until says so
+        let id = set.lookup(
+            &Observable::Ip(ip("203.0.113.6")),
+            ts("2026-11-02T00:00:00Z"),
+        )[0]
+        .id;
+        set.update(id, |i| i.valid_until = Some(ts("2030-01-01T00:00:00Z")));
+        assert!(
+            set.decide_ip(ip("203.0.113.6"), ts("2029-12-31T00:00:00Z"))
+                .is_some()
+        );
+        assert!(
+            set.decide_ip(ip("203.0.113.6"), ts("2030-01-01T00:00:00Z"))
+                .is_none()
+        );
     }
 
     #[test]

@@ -393,6 +393,14 @@ impl fmt::Display for Tag {
     }
 }
 
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
 /// An indicator of compromise (or an allow-list entry).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Indicator {
@@ -408,6 +416,12 @@ pub struct Indicator {
     /// After this the indicator no longer matches (it stays on record).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<Timestamp>,
+    /// Whether the score decays with the time since `last_seen`. `false` for a value whose
+    /// source gave no date when it was imported as timeless (see
+    /// `ImportOptions::undated`): with no sighting there is no clock to run, so it matches
+    /// until `valid_until`, if any. Recording a sighting starts the clock.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub decays: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -427,6 +441,7 @@ impl Indicator {
             last_seen: at,
             sightings: 1,
             valid_until: None,
+            decays: true,
             tags: Vec::new(),
             description: None,
         }
@@ -435,6 +450,7 @@ impl Indicator {
     /// Records a sighting: counts it and restarts the decay clock.
     pub fn record_sighting(&mut self, at: Timestamp) {
         self.sightings = self.sightings.saturating_add(1);
+        self.decays = true;
         if at > self.last_seen {
             self.last_seen = at;
         }
@@ -443,18 +459,26 @@ impl Indicator {
         }
     }
 
-    /// The score now: the confidence decayed by `model` over the time since the last sighting.
-    pub fn score(&self, model: &DecayModel, now: Timestamp) -> f64 {
-        model.score(f64::from(self.confidence.get()), self.last_seen, now)
+    /// The score at `at`: the confidence decayed by `model` over the time since the last
+    /// sighting (not decayed when [`Indicator::decays`] is false). A sighting after `at`
+    /// counts as made at `at`.
+    pub fn score(&self, model: &DecayModel, at: Timestamp) -> f64 {
+        if !self.decays {
+            return f64::from(self.confidence.get());
+        }
+        model.score(f64::from(self.confidence.get()), self.last_seen, at)
     }
 
-    /// Whether the indicator still matches: not past `valid_until`, and its decayed score
-    /// above the model's revoke score.
-    pub fn is_live(&self, model: &DecayModel, now: Timestamp) -> bool {
-        if self.valid_until.is_some_and(|until| until <= now) {
+    /// Whether the indicator matches at `at` (an event's time, or now): not past
+    /// `valid_until`, and its decayed score above the model's revoke score.
+    pub fn is_live(&self, model: &DecayModel, at: Timestamp) -> bool {
+        if self.valid_until.is_some_and(|until| until <= at) {
             return false;
         }
-        self.score(model, now) > model.revoke_score
+        if !self.decays {
+            return true;
+        }
+        self.score(model, at) > model.revoke_score
     }
 
     /// The first instant at which the indicator is no longer live under `model`, as
@@ -465,7 +489,9 @@ impl Indicator {
     pub fn live_until_micros(&self, model: &DecayModel) -> i64 {
         let base = f64::from(self.confidence.get());
         let last = self.last_seen.as_microsecond();
-        let decay = if base <= model.revoke_score {
+        let decay = if !self.decays {
+            i64::MAX
+        } else if base <= model.revoke_score {
             i64::MIN
         } else if !model.lifetime_days.is_finite() || model.revoke_score < 0.0 {
             i64::MAX

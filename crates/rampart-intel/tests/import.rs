@@ -321,3 +321,138 @@ fn imported_values_match() {
     // 45.155.205.12 from four files; same value, four provenances
     assert_eq!(set.lookup_value("45.155.205.12", at).unwrap().len(), 4);
 }
+
+/// A MISP feed as MISP publishes it: a manifest keyed by event uuid, one event file each.
+fn write_feed(dir: &Path) {
+    let ev1 = "5f1c0a2e-0000-4000-8000-000000000001";
+    let ev2 = "5f1c0a2e-0000-4000-8000-000000000002";
+    let missing = "5f1c0a2e-0000-4000-8000-0000000000ff";
+    let manifest = serde_json::json!({
+        ev1: {"info": "AiTM kit relays", "date": "2026-07-04", "timestamp": "1783000000",
+              "analysis": 2, "threat_level_id": 1,
+              "Orgc": {"name": "CIRCL", "uuid": "55f6ea5e-2c60-40e5-964f-47a8950d210f"},
+              "Tag": [{"name": "tlp:green"}]},
+        ev2: {"info": "Phishing domains", "date": "2026-07-05", "timestamp": "1783100000"},
+        missing: {"info": "listed but not published"},
+        "../../etc/passwd": {"info": "not a uuid"},
+    });
+    std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+    let event1 = serde_json::json!({"Event": {
+        "uuid": ev1, "info": "AiTM kit relays", "date": "2026-07-04",
+        "Tag": [{"name": "tlp:green"}, {"name": "misp-galaxy:threat-actor=\"Storm-1167\""}],
+        "Attribute": [
+            {"uuid": "a0000000-0000-4000-8000-000000000001", "type": "ip-dst",
+             "value": "45.155.205[.]12", "to_ids": true, "comment": "relay",
+             "timestamp": "1783000000"},
+            {"uuid": "a0000000-0000-4000-8000-000000000002", "type": "ip-dst",
+             "value": "999.1.1.1", "to_ids": true, "timestamp": "1783000000"},
+            {"uuid": "a0000000-0000-4000-8000-000000000003", "type": "text",
+             "value": "free text", "to_ids": false, "timestamp": "1783000000"}
+        ]
+    }});
+    let event2 = serde_json::json!({"Event": {
+        "uuid": ev2, "info": "Phishing domains", "date": "2026-07-05",
+        "Attribute": [
+            {"uuid": "b0000000-0000-4000-8000-000000000001", "type": "domain",
+             "value": "secure-docs[.]example", "to_ids": true, "timestamp": "1783100000"},
+            {"uuid": "b0000000-0000-4000-8000-000000000002", "type": "url",
+             "value": "hxxps://secure-docs[.]example/Login", "to_ids": false,
+             "timestamp": "1783100000"}
+        ]
+    }});
+    std::fs::write(dir.join(format!("{ev1}.json")), event1.to_string()).unwrap();
+    std::fs::write(dir.join(format!("{ev2}.json")), event2.to_string()).unwrap();
+}
+
+#[test]
+fn misp_feed_manifest_and_events() {
+    let tmp = tempfile::tempdir().unwrap();
+    let feed = tmp.path().join("circl-feed");
+    std::fs::create_dir(&feed).unwrap();
+    write_feed(&feed);
+    let opts = ImportOptions::new(now());
+    let by_dir = rampart_intel::import_path(&feed, None, &opts).unwrap();
+    let by_manifest = rampart_intel::import_path(&feed.join("manifest.json"), None, &opts).unwrap();
+    assert_eq!(by_dir.indicators, by_manifest.indicators);
+    let r = by_dir;
+    let values: Vec<String> = r
+        .indicators
+        .iter()
+        .map(|i| i.observable.to_string())
+        .collect();
+    assert_eq!(
+        values,
+        [
+            "45.155.205.12",
+            "secure-docs.example",
+            "https://secure-docs.example/Login"
+        ]
+    );
+    assert_eq!(r.skipped, 1, "the text attribute");
+    let ip = find(&r, "45.155.205.12");
+    assert_eq!(ip.tlp, Tlp::Green);
+    assert_eq!(ip.description.as_deref(), Some("relay"));
+    assert!(
+        ip.tags
+            .iter()
+            .any(|t| t.kind == TagKind::Actor && t.name == "Storm-1167"),
+        "{:?}",
+        ip.tags
+    );
+    // the provenance is the feed, the location the event file's attribute
+    let rampart_intel::Provenance::Feed { name, location } = &ip.provenance else {
+        panic!("{:?}", ip.provenance)
+    };
+    assert_eq!(name, &feed.display().to_string());
+    assert_eq!(
+        location.as_deref(),
+        Some("object attribute a0000000-0000-4000-8000-000000000001")
+    );
+    assert_eq!(
+        find(&r, "https://secure-docs.example/Login").verdict,
+        Verdict::Suspicious,
+        "to_ids false"
+    );
+    let ev1 = feed.join("5f1c0a2e-0000-4000-8000-000000000001.json");
+    let manifest = feed.join("manifest.json");
+    let got = issues(&r);
+    assert_eq!(got.len(), 3, "{got:#?}");
+    assert_eq!(
+        got[0],
+        format!(
+            "{} object ../../etc/passwd: the manifest key is not an event uuid; entry skipped",
+            manifest.display()
+        )
+    );
+    assert_eq!(
+        got[1],
+        format!(
+            "{} object attribute a0000000-0000-4000-8000-000000000002: \"999.1.1.1\" is not an IP address",
+            ev1.display()
+        )
+    );
+    assert!(
+        got[2].starts_with(&format!(
+            "{} object 5f1c0a2e-0000-4000-8000-0000000000ff: the event file {} cannot be read:",
+            manifest.display(),
+            feed.join("5f1c0a2e-0000-4000-8000-0000000000ff.json")
+                .display()
+        )),
+        "{}",
+        got[2]
+    );
+    // a directory that is not a feed is an error, not an empty import
+    let err = rampart_intel::import_path(tmp.path(), None, &opts).unwrap_err();
+    assert!(err.to_string().contains("without manifest.json"), "{err}");
+    // a manifest that is not one is an issue
+    std::fs::write(&manifest, "[1, 2]").unwrap();
+    let bad = rampart_intel::import_path(&feed, None, &opts).unwrap();
+    assert!(bad.indicators.is_empty());
+    assert_eq!(
+        issues(&bad),
+        [format!(
+            "{} file: not a MISP feed manifest (expected an object keyed by event uuid)",
+            manifest.display()
+        )]
+    );
+}

@@ -3,7 +3,7 @@ use std::net::IpAddr;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::{GeoSource, Observable, Outcome, SourceFormat, TenantId};
+use crate::{GeoSource, Outcome, SourceFormat, TenantId};
 
 /// What a finding is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -217,12 +217,41 @@ pub struct LocationEvidence {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorEvidence {
     pub signin: SideEvidence,
-    pub indicator: Observable,
+    /// The indicator that matched.
+    pub indicator: MatchedIndicator,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Where the indicator came from (file and line, or feed).
+    /// Where the indicator came from: the feed or file (and line or object), or the report.
     pub indicator_source: String,
     pub reasons: Vec<Reason>,
+}
+
+/// An indicator as a finding's evidence shows it. The indicator model itself lives in
+/// `rampart-intel`; this is its printable summary, in that crate's names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MatchedIndicator {
+    /// The observable kind: `ipv4`, `ipv6`, `cidr`, `domain`, `url`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The canonical value (`45.155.205.12`, `185.220.101.0/24`, …).
+    pub value: String,
+    /// How the sign-in matched it: `exact`, `network /24`, `subdomain`, `host`.
+    pub matched: String,
+    /// `malicious` or `suspicious`.
+    pub verdict: String,
+    /// 0–100, as the source gave it.
+    pub confidence: u8,
+    /// The decayed score at the sign-in's time (0–100).
+    pub score: f64,
+    /// TLP 2.0: `clear`, `green`, `amber`, `amber+strict`, `red`.
+    pub tlp: String,
+    /// Campaign, actor, malware and free tags (`campaign:NAME`, `actor:NAME`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Timestamp>,
 }
 
 /// Evidence of a `cross_tenant_ip` finding. The other tenant's name is kept here for

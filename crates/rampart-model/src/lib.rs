@@ -1,4 +1,5 @@
-//! The nouns of Rampart: tenants, normalized sign-ins, locations, indicators and findings.
+//! The nouns of Rampart: tenants, normalized sign-ins, locations and findings.
+//! (Indicators of compromise are `rampart-intel`'s; findings carry a printable summary.)
 //!
 //! Every other crate speaks in these types. A decoder turns a vendor record into a
 //! [`SignIn`]; a detector turns sign-ins into [`Finding`]s; the binary prints them.
@@ -9,15 +10,13 @@
 //! formats live in `rampart-sources`.
 
 mod finding;
-mod indicator;
 mod signin;
 mod tenant;
 
 pub use finding::{
     CrossTenantEvidence, Evidence, Finding, FindingKind, IndicatorEvidence, LocationEvidence,
-    Reason, ReasonEffect, Severity, SideEvidence, SigmaCorrelationRef, SigmaEventRef,
-    SigmaEvidence, SigmaRuleRef, SprayEvidence, TravelEvidence,
+    MatchedIndicator, Reason, ReasonEffect, Severity, SideEvidence, SigmaCorrelationRef,
+    SigmaEventRef, SigmaEvidence, SigmaRuleRef, SprayEvidence, TravelEvidence,
 };
-pub use indicator::{Indicator, IndicatorKind, Observable};
 pub use signin::{GeoSource, Location, NetworkHints, Outcome, SignIn, SourceFormat};
 pub use tenant::{TenantId, TenantIdError};

@@ -596,7 +596,7 @@ mod tests {
     #[test]
     fn finding_as_detection_finding() {
         use rampart_model::{
-            FindingKind, IndicatorEvidence, Observable, Reason, ReasonEffect, TenantId,
+            FindingKind, IndicatorEvidence, MatchedIndicator, Reason, ReasonEffect, TenantId,
         };
         let s = full_signin();
         let side = SideEvidence {
@@ -631,11 +631,18 @@ mod tests {
             event_ids: vec![s.record_id.clone()],
             evidence: Evidence::Indicator(Box::new(IndicatorEvidence {
                 signin: side,
-                indicator: Observable::Ip(
-                    "1.2.3.4"
-                        .parse()
-                        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
-                ),
+                indicator: MatchedIndicator {
+                    kind: "ipv4".into(),
+                    value: "1.2.3.4".into(),
+                    matched: "exact".into(),
+                    verdict: "malicious".into(),
+                    confidence: 50,
+                    score: 50.0,
+                    tlp: "amber".into(),
+                    tags: Vec::new(),
+                    last_seen: None,
+                    valid_until: None,
+                },
                 description: Some("spray source".into()),
                 indicator_source: "iocs.csv:2".into(),
                 reasons: vec![Reason::new(

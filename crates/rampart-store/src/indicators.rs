@@ -64,13 +64,15 @@ pub fn provenance_key(provenance: &Provenance) -> String {
 }
 
 /// Merges `incoming` (the same value and provenance) into `stored`: sightings add up,
-/// first seen is the earlier and last seen the later, tags are the union; verdict,
+/// first seen is the earlier and last seen the later, tags are the union, a dated
+/// indicator makes the row decay; verdict,
 /// confidence, TLP, valid-until, location and description take the incoming indicator's
 /// word (a description only when it has one).
 pub fn merge_into(stored: &mut Indicator, incoming: &Indicator) {
     stored.sightings = stored.sightings.saturating_add(incoming.sightings);
     stored.first_seen = stored.first_seen.min(incoming.first_seen);
     stored.last_seen = stored.last_seen.max(incoming.last_seen);
+    stored.decays |= incoming.decays;
     for tag in &incoming.tags {
         if !stored.tags.contains(tag) {
             stored.tags.push(tag.clone());

@@ -6,7 +6,8 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use rampart_detect::{HuntOutput, IndicatorSet};
+use rampart_detect::HuntOutput;
+use rampart_intel::{ImportOptions, IndicatorSet, Undated};
 use rampart_model::{Finding, SignIn, SourceFormat, TenantId};
 use rampart_sources::{DecodeOptions, Decoded, Rejection};
 use serde::Serialize;
@@ -76,6 +77,40 @@ pub struct HuntArgs {
     pub quiet: bool,
 }
 
+/// Reads `--indicators` files (CSV, plain lists, STIX 2.1, MISP; detected from the content)
+/// into one matcher. Values a file gives no time for never decay: a hunt judges each
+/// indicator at the sign-in's time, and an undated list has no clock to run.
+fn load_indicators(paths: &[PathBuf], quiet: bool) -> Result<IndicatorSet> {
+    let mut indicators = IndicatorSet::new();
+    let mut opts = ImportOptions::new(jiff::Timestamp::now());
+    opts.undated = Undated::Timeless;
+    for path in paths {
+        let report = rampart_intel::import_path(path, None, &opts)
+            .with_context(|| format!("cannot read the indicator list {}", path.display()))?;
+        let (read, skipped) = (report.indicators.len(), report.skipped);
+        let errors = indicators.add_report(report);
+        for e in &errors {
+            tracing::warn!("indicator not loaded: {e}");
+        }
+        if !quiet {
+            eprintln!(
+                "indicators: {read} read from {} ({} in the set, {} usable against sign-ins), {} rejected, {skipped} records without a usable indicator",
+                path.display(),
+                indicators.len(),
+                indicators.ip_indicators(),
+                errors.len()
+            );
+            for e in errors.iter().take(10) {
+                eprintln!("  rejected: {e}");
+            }
+            if errors.len() > 10 {
+                eprintln!("  … and {} more (see the log with -v)", errors.len() - 10);
+            }
+        }
+    }
+    Ok(indicators)
+}
+
 /// What was read, for the summary.
 #[derive(Default, Debug)]
 pub struct ReadSummary {
@@ -103,27 +138,7 @@ pub fn run(args: HuntArgs) -> Result<()> {
     if inputs.is_empty() {
         bail!("no inputs: give one or more [TENANT=]PATH (files or directories of exports)");
     }
-    let mut indicators = IndicatorSet::new();
-    for path in &args.indicators {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("cannot read the indicator list {}", path.display()))?;
-        let errors = indicators.add_csv(&bytes, &path.display().to_string());
-        for e in &errors {
-            tracing::warn!("indicator not loaded: {e}");
-        }
-        if !args.quiet {
-            eprintln!(
-                "indicators: {} loaded from {} ({} usable against sign-ins), {} rejected",
-                indicators.len(),
-                path.display(),
-                indicators.ip_indicators(),
-                errors.len()
-            );
-            for e in errors.iter().take(10) {
-                eprintln!("  rejected: {e}");
-            }
-        }
-    }
+    let indicators = load_indicators(&args.indicators, args.quiet)?;
     let opts = DecodeOptions {
         format: args.source_format,
     };

@@ -125,10 +125,9 @@ pub fn import(args: ImportArgs) -> Result<()> {
         let store = open(&dir).await?;
         let mut total = (0usize, 0usize, 0usize, 0usize);
         for file in &args.files {
-            let bytes =
-                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
             let origin = file.display().to_string();
-            let report = rampart_intel::import(&bytes, &origin, format, &opts);
+            let report = rampart_intel::import_path(file, format, &opts)
+                .with_context(|| format!("cannot read {origin}"))?;
             let stored = store
                 .upsert_many(&report.indicators)
                 .await

@@ -428,3 +428,105 @@ fn stix_export_passes_stix2_validator() {
     );
     assert!(!report.contains("[X]"), "{report}");
 }
+
+/// `hunt --indicators` reads every format `indicators import` reads: the seed story's
+/// campaign list as CSV, and the same list exported as a STIX bundle, a MISP event and a
+/// MISP feed (manifest + event file), give the same `indicator_match` findings.
+#[test]
+fn hunt_reads_csv_stix_misp_and_feeds_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let world = d.join("world");
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["demo-data", world.to_str().unwrap()])
+        .output()
+        .unwrap();
+    ok(&out);
+    let data = d.join("data");
+    let csv = world.join("campaign.csv");
+    ok(&rampart(
+        &data,
+        &["indicators", "import", csv.to_str().unwrap()],
+    ));
+    let stix = d.join("campaign.stix.json");
+    let misp = d.join("campaign.misp.json");
+    for (format, path) in [("stix", &stix), ("misp", &misp)] {
+        ok(&rampart(
+            &data,
+            &[
+                "indicators",
+                "export",
+                "--format",
+                format,
+                "-o",
+                path.to_str().unwrap(),
+            ],
+        ));
+    }
+    // A feed: the MISP event under its uuid, and a manifest listing it.
+    let event: Value = serde_json::from_slice(&std::fs::read(&misp).unwrap()).unwrap();
+    let uuid = event["Event"]["uuid"]
+        .as_str()
+        .expect("the event has a uuid");
+    let feed = d.join("feed");
+    std::fs::create_dir(&feed).unwrap();
+    std::fs::copy(&misp, feed.join(format!("{uuid}.json"))).unwrap();
+    let manifest = serde_json::json!({ uuid: {
+        "info": event["Event"]["info"], "date": event["Event"]["date"],
+        "timestamp": event["Event"]["timestamp"], "Tag": []
+    }});
+    std::fs::write(feed.join("manifest.json"), manifest.to_string()).unwrap();
+
+    let hunt = |indicators: &Path| -> (Vec<String>, String) {
+        let mut args = vec![
+            "hunt".to_owned(),
+            "--format".into(),
+            "json".into(),
+            "--config".into(),
+            world.join("rampart.toml").display().to_string(),
+            "--indicators".into(),
+            indicators.display().to_string(),
+        ];
+        for e in std::fs::read_dir(world.join("exports")).unwrap() {
+            let e = e.unwrap();
+            args.push(format!(
+                "{}={}",
+                e.file_name().to_string_lossy(),
+                e.path().display()
+            ));
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(&args)
+            .env_remove("RAMPART_LOG")
+            .output()
+            .unwrap();
+        ok(&out);
+        let mut hits: Vec<String> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|f| f["kind"] == "indicator_match")
+            .map(|f| {
+                format!(
+                    "{} {} {} {} {}",
+                    f["tenant"],
+                    f["user"],
+                    f["time"],
+                    f["severity"],
+                    f["evidence"]["indicator"]["value"]
+                )
+            })
+            .collect();
+        hits.sort();
+        (hits, text(&out.stderr))
+    };
+    let (from_csv, stderr) = hunt(&csv);
+    assert!(!from_csv.is_empty(), "{stderr}");
+    assert!(
+        from_csv.iter().any(|h| h.contains("delta-clinic")),
+        "{from_csv:#?}"
+    );
+    for other in [&stix, &misp, &feed] {
+        let (hits, stderr) = hunt(other);
+        assert_eq!(hits, from_csv, "{}: {stderr}", other.display());
+    }
+}
