@@ -113,7 +113,26 @@ fn workload(label: &str, both: &diff::Both, events: &[Value]) -> String {
     let n = events.len() as f64;
     let (x, y) = (n / ours_s, n / theirs_s);
     let st = both.ours.stats();
-    let candidates: usize = events.iter().map(|e| both.ours.candidate_count(e)).sum();
+    let mut per_rule = vec![0usize; both.ours.len()];
+    let mut candidates = 0usize;
+    for e in events {
+        for i in both.ours.candidate_indices(e) {
+            per_rule[i] += 1;
+            candidates += 1;
+        }
+    }
+    let mut top: Vec<(usize, usize)> = per_rule.into_iter().enumerate().collect();
+    top.sort_by_key(|t| std::cmp::Reverse(t.1));
+    for (i, n) in top.iter().take(15) {
+        println!(
+            "  candidate {:5.1}% of events: {}",
+            *n as f64 * 100.0 / events.len() as f64,
+            both.ours.rules()[*i]
+                .file()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+    }
     println!(
         "workload {label}: rules={} events={} rampart_matches={pairs} differences={raw} \
          (explained {explained}) rampart_s={ours_s:.3} rsigma_s={theirs_s:.3} \

@@ -201,6 +201,21 @@ fn leaf_match(leaf: &Leaf, v: Option<&FieldValue<'_>>, event: &dyn Event) -> boo
     }
 }
 
+/// [`leaf_match`] on a scalar `v` whose text is `text`, folding it at most once (in
+/// `folded`) across calls.
+fn leaf_match_text<'t>(
+    leaf: &Leaf,
+    v: &FieldValue<'_>,
+    text: &'t str,
+    folded: &std::cell::OnceCell<std::borrow::Cow<'t, str>>,
+    event: &dyn Event,
+) -> bool {
+    match leaf {
+        Leaf::Str(p) => p.is_match_folded(text, folded.get_or_init(|| pattern::fold(text))),
+        _ => leaf_match(leaf, Some(v), event),
+    }
+}
+
 fn time_part(s: &str, part: TimePart) -> Option<i64> {
     let s = s.trim();
     let dt = if let Ok(ts) = s.parse::<jiff::Timestamp>() {
@@ -292,7 +307,9 @@ impl Item {
                 let one = |alts: &Vec<Leaf>| {
                     event.any_text(&mut |t| {
                         let v = FieldValue::Str(t.into());
-                        alts.iter().any(|l| leaf_match(l, Some(&v), event))
+                        let folded = std::cell::OnceCell::new();
+                        alts.iter()
+                            .any(|l| leaf_match_text(l, &v, t, &folded, event))
                     })
                 };
                 if self.all {
@@ -306,7 +323,18 @@ impl Item {
                 if let Some(want) = self.exists {
                     return v.is_some() == want;
                 }
-                let one = |alts: &Vec<Leaf>| alts.iter().any(|l| leaf_match(l, v.as_ref(), event));
+                // A scalar's text is folded once for all the item's string patterns.
+                let text = match &v {
+                    Some(FieldValue::List(_)) | None => None,
+                    Some(x) => x.as_text(),
+                };
+                let folded = std::cell::OnceCell::new();
+                let one = |alts: &Vec<Leaf>| {
+                    alts.iter().any(|l| match (&v, &text) {
+                        (Some(x), Some(t)) => leaf_match_text(l, x, t, &folded, event),
+                        _ => leaf_match(l, v.as_ref(), event),
+                    })
+                };
                 if self.all {
                     self.values.iter().all(one)
                 } else {

@@ -78,14 +78,18 @@ pub trait Event {
     /// returns whether it did. Used by keyword searches.
     fn any_text(&self, f: &mut dyn FnMut(&str) -> bool) -> bool;
 
-    /// Calls `f` with each top-level field (name, value) and returns `true`, when the event
+    /// Calls `f` with each top-level field (its name, and a function giving its value) and
+    /// returns `true`, when the event
     /// can list its fields cheaply; returns `false` (the default) when it cannot, and the
     /// rule-set index then looks its fields up one by one.
     ///
-    /// Contract (the index relies on it): for every name without `.` or `[` for which
-    /// [`Event::field`] returns `Some(v)`, `f` is called with a key equal to that name
-    /// ASCII-case-insensitively and the value `v`. Extra calls are harmless.
-    fn visit_fields(&self, f: &mut dyn FnMut(&str, FieldValue<'_>)) -> bool {
+    /// Contract (the index relies on it): `f` is called for every top-level name of the
+    /// event; for every name without `.` or `[` for which [`Event::field`] returns
+    /// `Some(v)`, `f` is called with a key equal to that name ASCII-case-insensitively and a
+    /// function returning `v`; and a dotted path is found only through a top-level name
+    /// equal to it or to a prefix of it ending before a `.` (ASCII-case-insensitively).
+    /// Extra calls are harmless.
+    fn visit_fields<'s>(&'s self, f: &mut dyn FnMut(&str, &dyn Fn() -> FieldValue<'s>)) -> bool {
         let _ = f;
         false
     }
@@ -100,12 +104,12 @@ impl Event for serde_json::Value {
         walk_text(self, f, 0)
     }
 
-    fn visit_fields(&self, f: &mut dyn FnMut(&str, FieldValue<'_>)) -> bool {
+    fn visit_fields<'s>(&'s self, f: &mut dyn FnMut(&str, &dyn Fn() -> FieldValue<'s>)) -> bool {
         // `field` finds a plain name among the top-level keys only (exactly or ASCII
         // case-insensitively); a non-object has no fields.
         if let Some(o) = self.as_object() {
             for (k, v) in o {
-                f(k, convert(v, 0));
+                f(k, &|| convert(v, 0));
             }
         }
         true

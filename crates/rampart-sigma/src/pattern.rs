@@ -252,12 +252,20 @@ impl StrPattern {
     }
 
     pub(crate) fn is_match(&self, value: &str) -> bool {
-        let v = if self.cased {
-            Cow::Borrowed(value)
+        if self.cased {
+            self.match_prepared(value)
         } else {
-            fold(value)
-        };
-        let v = v.as_ref();
+            self.match_prepared(&fold(value))
+        }
+    }
+
+    /// [`StrPattern::is_match`] with the value's folded form computed once by the caller
+    /// (for the many patterns of one item): `folded` must be `fold(raw)`.
+    pub(crate) fn is_match_folded(&self, raw: &str, folded: &str) -> bool {
+        self.match_prepared(if self.cased { raw } else { folded })
+    }
+
+    fn match_prepared(&self, v: &str) -> bool {
         match &self.kind {
             Kind::Exact(s) => v == s,
             Kind::Prefix(s) => v.starts_with(s.as_str()),

@@ -146,6 +146,11 @@ impl Needles {
     }
 }
 
+/// A path's first segment (up to the first `.`), ASCII-lower-cased.
+fn root_segment(path: &str) -> String {
+    path.split('.').next().unwrap_or("").to_ascii_lowercase()
+}
+
 fn set(bits: &mut [u64], i: usize) {
     if let Some(w) = bits.get_mut(i / 64) {
         *w |= 1u64 << (i % 64);
@@ -156,6 +161,9 @@ fn set(bits: &mut [u64], i: usize) {
 #[derive(Debug)]
 struct FieldIx {
     targets: Targets,
+    /// The ASCII-lower-cased first segment (up to the first `.`) of each path; `None` when a
+    /// path starts with a selector, which applies to the event itself.
+    roots: Option<Vec<String>>,
     present: Vec<usize>,
     needles: Option<Needles>,
 }
@@ -299,7 +307,12 @@ impl RuleSet {
                 }
                 _ => complex.push(id),
             }
+            let roots = paths
+                .iter()
+                .map(|p| (!p.starts_with('[')).then(|| root_segment(p)))
+                .collect();
             fields.push(FieldIx {
+                roots,
                 targets: Targets::from_paths(paths),
                 present: pres,
                 needles: Needles::build(lits),
@@ -343,11 +356,19 @@ impl RuleSet {
     fn candidates(&self, event: &dyn Event) -> Vec<u64> {
         let mut bits = self.always.clone();
         let mut name = String::new();
+        // The first segments of the event's top-level names: a dotted path can only be
+        // present when its first segment is one of them (the lookup starts from a top-level
+        // key equal to the path or to a prefix of it ending before a `.`).
+        let mut roots: Vec<String> = Vec::new();
         let visited = event.visit_fields(&mut |key, value| {
             name.clear();
             name.push_str(key);
             name.make_ascii_lowercase();
+            if !self.complex.is_empty() {
+                roots.push(root_segment(&name));
+            }
             if let Some(ids) = self.simple.get(name.as_str()) {
+                let value = value();
                 for id in ids {
                     if let Some(f) = self.fields.get(*id) {
                         f.mark(&value, &mut bits);
@@ -366,6 +387,10 @@ impl RuleSet {
         }
         for id in &self.complex {
             if let Some(f) = self.fields.get(*id)
+                && (!visited
+                    || f.roots
+                        .as_ref()
+                        .is_none_or(|rs| rs.iter().any(|r| roots.iter().any(|have| have == r))))
                 && let Some(v) = f.targets.value(event)
             {
                 f.mark(&v, &mut bits);
@@ -403,12 +428,18 @@ impl RuleSet {
         out
     }
 
-    /// How many rules the index selects for `event` (evaluated by [`RuleSet::matches`]);
-    /// for measuring how selective the index is.
-    pub fn candidate_count(&self, event: &dyn Event) -> usize {
-        self.candidates(event)
-            .iter()
-            .map(|w| w.count_ones() as usize)
-            .sum()
+    /// The rules the index selects for `event` (those [`RuleSet::matches`] evaluates),
+    /// ascending; for measuring how selective the index is.
+    pub fn candidate_indices(&self, event: &dyn Event) -> Vec<usize> {
+        let bits = self.candidates(event);
+        let mut out = Vec::new();
+        for (w, word) in bits.iter().enumerate() {
+            let mut word = *word;
+            while word != 0 {
+                out.push(w * 64 + word.trailing_zeros() as usize);
+                word &= word - 1;
+            }
+        }
+        out
     }
 }
