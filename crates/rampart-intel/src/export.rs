@@ -16,7 +16,7 @@ use crate::model::{Indicator, Observable, TagKind, Tlp, Verdict};
 
 /// A deterministic RFC 4122-shaped UUID (version 4 bits) from a name: FNV-1a over two
 /// seeds. Stable across runs, so re-exports give the same ids.
-fn uuid_from(name: &str) -> String {
+pub(crate) fn uuid_from(name: &str) -> String {
     let fnv = |seed: u64| {
         name.bytes().fold(seed, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
@@ -36,7 +36,7 @@ fn uuid_from(name: &str) -> String {
     )
 }
 
-fn stix_time(t: Timestamp) -> String {
+pub(crate) fn stix_time(t: Timestamp) -> String {
     // STIX wants RFC 3339 in UTC with a `Z`; jiff prints that, milliseconds added.
     format!("{:.3}", t)
 }

@@ -6,6 +6,7 @@ mod builtin_rules;
 mod config;
 mod hunt;
 mod indicators;
+mod intel;
 mod output;
 mod rules;
 mod sigma_hunt;
@@ -126,10 +127,47 @@ enum Command {
         #[command(subcommand)]
         what: IndicatorsWhat,
     },
+    /// Threat reports: analyse one into its Analysis Summary, indicators and ATT&CK techniques.
+    Intel {
+        #[command(subcommand)]
+        what: IntelWhat,
+    },
     /// Benchmarks that anyone can run; each reports against its baseline in the same run.
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum IntelWhat {
+    /// Analyse a threat report (plain text, Markdown or HTML; `-` for standard input): the
+    /// Analysis Summary as Markdown (default), JSON or a STIX 2.1 bundle.
+    Analyze {
+        /// The report file, or `-` for standard input.
+        #[arg(value_name = "FILE|-")]
+        input: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: intel::AnalyzeFormat,
+        /// Input format (auto: from the extension, else HTML when it looks like HTML).
+        #[arg(long, value_enum, default_value = "auto")]
+        input_format: intel::InputFormat,
+        /// MISP warninglists (the `lists` directory of MISP/misp-warninglists): listed values
+        /// are not reported as indicators.
+        #[arg(long, value_name = "DIR")]
+        warninglists: Option<PathBuf>,
+        /// MISP galaxy clusters (MISP/misp-galaxy, its `clusters` directory): more actors,
+        /// malware, tools, sectors and countries than ATT&CK knows.
+        #[arg(long, value_name = "DIR")]
+        galaxies: Option<PathBuf>,
+        /// The publisher's own domain (links to it are not indicators). Repeatable; a leading
+        /// `url:` line in the report is used too.
+        #[arg(long, value_name = "DOMAIN")]
+        publisher: Vec<String>,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -468,6 +506,25 @@ fn run(command: Command) -> Result<()> {
                 }
                 Ok(())
             }
+        },
+        Command::Intel { what } => match what {
+            IntelWhat::Analyze {
+                input,
+                format,
+                input_format,
+                warninglists,
+                galaxies,
+                publisher,
+                output,
+            } => intel::analyze(intel::AnalyzeArgs {
+                input,
+                format,
+                input_format,
+                output,
+                warninglists,
+                galaxies,
+                publisher,
+            }),
         },
         Command::Bench { what } => match what {
             BenchWhat::Hunt {

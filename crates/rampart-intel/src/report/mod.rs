@@ -5,13 +5,22 @@
 //! - [`attack`]: the embedded MITRE ATT&CK knowledge base;
 //! - [`mapper`]: text to ATT&CK techniques (ids, names, cue phrases, similarity to
 //!   procedure examples);
+//! - [`entities`]: actors, campaigns, malware, tools (ATT&CK, MISP galaxies), sectors and
+//!   places;
+//! - [`analysis`]: the extractive "Analysis Summary" (Markdown with the seed's headings,
+//!   JSON) and [`stix`] its STIX 2.1 bundle;
 //! - [`text`]: sentences, tokens, HTML/Markdown to text.
 
+pub mod analysis;
 pub mod attack;
+pub mod entities;
 pub mod iocs;
 pub mod mapper;
+pub mod stix;
 pub mod text;
 
+pub use analysis::{Analysis, AnalyzeOptions, Analyzer};
 pub use attack::AttackKb;
+pub use entities::{EntityHit, EntityKind, Gazetteer};
 pub use iocs::{Dropped, ExtractOptions, Extraction, Ioc, IocKind, extract};
 pub use mapper::{Mapper, MapperConfig, TechniqueHit};

@@ -1,0 +1,170 @@
+//! `rampart intel analyze`: a threat report (plain text, Markdown or HTML) in; its Analysis
+//! Summary (Markdown with the seed's headings), the same as JSON, or a STIX 2.1 bundle out.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rampart_intel::Warninglists;
+use rampart_intel::report::iocs::ExtractOptions;
+use rampart_intel::report::text::{looks_like_html, markdown_to_text};
+use rampart_intel::report::{AnalyzeOptions, Analyzer};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AnalyzeFormat {
+    /// The Analysis Summary as Markdown.
+    Markdown,
+    /// The same content as JSON (`iocs` by type with value and context, `techniques` with
+    /// id, name and evidence, …).
+    Json,
+    /// A STIX 2.1 bundle.
+    Stix,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// From the file name and content.
+    Auto,
+    Text,
+    Markdown,
+    Html,
+}
+
+pub struct AnalyzeArgs {
+    pub input: PathBuf,
+    pub format: AnalyzeFormat,
+    pub input_format: InputFormat,
+    pub output: Option<PathBuf>,
+    pub warninglists: Option<PathBuf>,
+    pub galaxies: Option<PathBuf>,
+    pub publisher: Vec<String>,
+}
+
+/// Reads the report and reduces it to plain text.
+pub fn read_report(path: &Path, format: InputFormat) -> Result<String> {
+    let mut bytes = Vec::new();
+    let name = if path == Path::new("-") {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read the report from standard input")?;
+        "standard input".to_owned()
+    } else {
+        bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the report {}", path.display()))?;
+        path.display().to_string()
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "warning: {name} is not valid UTF-8 (at byte {}); invalid bytes were replaced",
+                e.utf8_error().valid_up_to()
+            );
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let format = match format {
+        InputFormat::Auto if matches!(ext.as_str(), "html" | "htm" | "xhtml") => InputFormat::Html,
+        InputFormat::Auto if matches!(ext.as_str(), "md" | "markdown") => InputFormat::Markdown,
+        InputFormat::Auto if looks_like_html(&text) => InputFormat::Html,
+        InputFormat::Auto => InputFormat::Text,
+        f => f,
+    };
+    Ok(match format {
+        InputFormat::Html => html2text::config::plain()
+            .no_link_wrapping()
+            .string_from_read(text.as_bytes(), 100_000)
+            .with_context(|| format!("cannot read {name} as HTML"))?,
+        InputFormat::Markdown => markdown_to_text(&text),
+        _ => text,
+    })
+}
+
+/// The publisher's domain from a leading `url:` line (as scraped reports carry), if any.
+fn publisher_from_text(text: &str) -> Option<String> {
+    text.lines()
+        .take(5)
+        .find_map(|l| l.trim().strip_prefix("url:"))
+        .and_then(|u| u.trim().split('/').nth(2))
+        .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+        .filter(|h| h.contains('.'))
+}
+
+pub fn analyze(args: AnalyzeArgs) -> Result<()> {
+    let text = read_report(&args.input, args.input_format)?;
+    let lists = match &args.warninglists {
+        Some(d) => {
+            let (lists, errors) = Warninglists::load_dir(d)
+                .with_context(|| format!("cannot load warninglists from {}", d.display()))?;
+            for e in errors {
+                eprintln!("warning: {e}");
+            }
+            Some(lists)
+        }
+        None => None,
+    };
+    let mut analyzer = Analyzer::new().context("cannot load the embedded ATT&CK index")?;
+    if let Some(dir) = &args.galaxies {
+        let errors = analyzer
+            .gazetteer
+            .add_misp_galaxies(dir)
+            .with_context(|| format!("cannot load MISP galaxies from {}", dir.display()))?;
+        for e in errors {
+            eprintln!("warning: {e}");
+        }
+    }
+    let mut publisher: Vec<String> = args
+        .publisher
+        .iter()
+        .map(|p| p.trim().trim_start_matches("www.").to_ascii_lowercase())
+        .collect();
+    publisher.extend(publisher_from_text(&text));
+    let opts = AnalyzeOptions {
+        extract: ExtractOptions {
+            warninglists: lists.as_ref(),
+            publisher_domains: &publisher,
+            keep_reserved_ips: false,
+        },
+    };
+    let analysis = analyzer.analyze(&text, &opts);
+    let name = if args.input == Path::new("-") {
+        "stdin".to_owned()
+    } else {
+        args.input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| args.input.display().to_string())
+    };
+    let out = match args.format {
+        AnalyzeFormat::Markdown => analysis.to_markdown(),
+        AnalyzeFormat::Json => serde_json::to_string_pretty(&analysis.to_json())? + "\n",
+        AnalyzeFormat::Stix => {
+            let bundle =
+                rampart_intel::report::stix::to_stix(&analysis, &name, jiff::Timestamp::now());
+            serde_json::to_string_pretty(&bundle)? + "\n"
+        }
+    };
+    match &args.output {
+        Some(p) => {
+            std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?
+        }
+        None => std::io::stdout()
+            .write_all(out.as_bytes())
+            .context("cannot write to standard output")?,
+    }
+    eprintln!(
+        "{name}: {} techniques, {} indicators ({} candidates dropped), {} actors, {} malware, {} tools",
+        analysis.techniques.len(),
+        analysis.iocs.iocs.len(),
+        analysis.iocs.dropped.len(),
+        analysis.actors.len(),
+        analysis.malware.len(),
+        analysis.tools.len()
+    );
+    Ok(())
+}
