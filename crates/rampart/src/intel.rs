@@ -168,3 +168,70 @@ pub fn analyze(args: AnalyzeArgs) -> Result<()> {
     );
     Ok(())
 }
+
+/// `rampart bench intel DIR`: IOC extraction over every file under `DIR` (read and reduced
+/// to text first, not timed); with `analyze`, the full analysis too. The last line is
+/// `intel: reports=N mb=M seconds=S reports_per_s=R` (extraction).
+pub fn bench(dir: &Path, analyze: bool) -> Result<()> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+        for entry in
+            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?
+        {
+            let path = entry
+                .with_context(|| format!("cannot read {}", dir.display()))?
+                .path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut paths = Vec::new();
+    walk(dir, &mut paths)?;
+    paths.sort();
+    let mut texts = Vec::new();
+    for p in &paths {
+        match read_report(p, InputFormat::Auto) {
+            Ok(t) => texts.push(t),
+            Err(e) => eprintln!("skipped {}: {e:#}", p.display()),
+        }
+    }
+    if texts.is_empty() {
+        anyhow::bail!("no readable reports under {}", dir.display());
+    }
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let mb = bytes as f64 / 1e6;
+    if analyze {
+        let analyzer = Analyzer::new().context("cannot load the embedded ATT&CK index")?;
+        let start = std::time::Instant::now();
+        let mut techniques = 0;
+        for t in &texts {
+            techniques += analyzer
+                .analyze(t, &AnalyzeOptions::default())
+                .techniques
+                .len();
+        }
+        let s = start.elapsed().as_secs_f64();
+        println!(
+            "analysis: reports={} mb={mb:.2} seconds={s:.3} reports_per_s={:.1} techniques={techniques}",
+            texts.len(),
+            texts.len() as f64 / s
+        );
+    }
+    let opts = ExtractOptions::default();
+    let start = std::time::Instant::now();
+    let mut found = 0;
+    for t in &texts {
+        found += rampart_intel::report::iocs::extract(t, &opts).iocs.len();
+    }
+    let s = start.elapsed().as_secs_f64().max(1e-9);
+    println!("iocs found: {found} ({:.1} MB/s)", mb / s);
+    println!(
+        "intel: reports={} mb={mb:.2} seconds={s:.3} reports_per_s={:.1}",
+        texts.len(),
+        texts.len() as f64 / s
+    );
+    Ok(())
+}

@@ -311,6 +311,15 @@ enum BenchWhat {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Report analysis over a folder of reports: IOC extraction speed (last line:
+    /// `intel: reports=N mb=M seconds=S reports_per_s=R`); `--analyze` times the full analysis too.
+    Intel {
+        /// A directory of reports (text, Markdown, HTML), read recursively.
+        dir: PathBuf,
+        /// Also time the full analysis (techniques, entities, summary).
+        #[arg(long)]
+        analyze: bool,
+    },
     /// Loading a million indicators into the matcher, and the cost of one lookup.
     Indicators {
         /// Indicators to generate and load (a mix of IPs, networks, domains and hashes).
@@ -533,6 +542,7 @@ fn run(command: Command) -> Result<()> {
                 state_identities,
                 rounds,
             } => bench::hunt(events, identities, state_identities, rounds),
+            BenchWhat::Intel { dir, analyze } => intel::bench(&dir, analyze),
             BenchWhat::Indicators { count, lookups } => {
                 if count == 0 || lookups == 0 {
                     anyhow::bail!("--count and --lookups must be at least 1");

@@ -307,3 +307,27 @@ fn check_valid(validator: &Path, bundle: &Path) {
     );
     assert!(!report.contains("[X]"), "{report}");
 }
+
+#[test]
+fn bench_intel_prints_its_summary_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), REPORT).unwrap();
+    std::fs::create_dir(dir.path().join("more")).unwrap();
+    std::fs::write(
+        dir.path().join("more").join("b.html"),
+        "<p>C2 at 91.215.85[.]17 and evil-c2[.]net.</p>",
+    )
+    .unwrap();
+    let out = stdout_ok(&rampart(
+        &["bench", "intel", "--analyze", dir.path().to_str().unwrap()],
+        None,
+    ));
+    let last = out.lines().last().unwrap();
+    assert!(
+        last.starts_with("intel: reports=2 mb=0.00 seconds="),
+        "{out}"
+    );
+    assert!(last.contains(" reports_per_s="), "{out}");
+    assert!(out.contains("iocs found: 7 "), "{out}");
+    assert!(out.starts_with("analysis: reports=2 "), "{out}");
+}
