@@ -84,14 +84,15 @@ pub(crate) enum Leaf {
 
 #[derive(Debug)]
 pub(crate) enum Re {
-    Std(regex::Regex),
+    /// With its flags (case-insensitive, multi-line, dot-all), for literal extraction.
+    Std(regex::Regex, (bool, bool, bool)),
     Fancy(fancy_regex::Regex),
 }
 
 impl Re {
     fn is_match(&self, s: &str) -> bool {
         match self {
-            Re::Std(r) => r.is_match(s),
+            Re::Std(r, _) => r.is_match(s),
             Re::Fancy(r) => r.is_match(s).unwrap_or(false),
         }
     }
@@ -272,10 +273,54 @@ fn leaf_need(leaf: &Leaf, field: Option<&Targets>) -> Need {
                     Some(lit) => Need::one(Atom::Literal(key.to_vec(), lit)),
                     None => Need::one(Atom::Present(key.to_vec())),
                 },
+                Leaf::Regex(r) => match regex_literals(r) {
+                    Some(lits) => Need::OneOf(
+                        lits.into_iter()
+                            .map(|l| Atom::Literal(key.to_vec(), l))
+                            .collect(),
+                    ),
+                    None => Need::one(Atom::Present(key.to_vec())),
+                },
                 _ => Need::one(Atom::Present(key.to_vec())),
             }
         }
     }
+}
+
+/// Literals one of which every match of the regex contains (its possible prefixes, from
+/// `regex-syntax`'s extractor), ASCII-lower-cased; `None` when there is no finite set of
+/// non-empty ASCII literals (then only the field's presence is required). ASCII only: the
+/// pre-filter finds an ASCII literal in any text ASCII-case-insensitively, which holds for
+/// what a regex matches (case-insensitive regexes with non-ASCII variants such as `ſ` for
+/// `s` yield non-ASCII literals, hence `None`).
+fn regex_literals(r: &Re) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let Re::Std(r, (i, m, s)) = r else {
+        return None;
+    };
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(*i)
+        .multi_line(*m)
+        .dot_matches_new_line(*s)
+        .build()
+        .parse(r.as_str())
+        .ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(lits.len());
+    for l in lits {
+        let b = l.as_bytes();
+        if b.is_empty() || !b.is_ascii() {
+            return None;
+        }
+        out.push(String::from_utf8_lossy(b).to_ascii_lowercase());
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
 }
 
 impl Item {
@@ -546,7 +591,7 @@ fn compile_regex(key: &str, src: &str, flags: (bool, bool, bool)) -> Result<Re, 
         .dfa_size_limit(1 << 22)
         .build();
     match std {
-        Ok(r) => Ok(Re::Std(r)),
+        Ok(r) => Ok(Re::Std(r, flags)),
         Err(e) => {
             let mut prefix = String::new();
             for (on, f) in [(flags.0, 'i'), (flags.1, 'm'), (flags.2, 's')] {
