@@ -72,3 +72,25 @@ fn extracts_over_the_dev_reports() {
     assert!(docs > 200);
     assert!(per_kind.get("sha256").copied().unwrap_or(0) > 0);
 }
+
+/// The whole analysis runs over every development report (real, messy text: non-ASCII,
+/// flattened tables) and gives the summary's headings.
+#[test]
+fn analyzes_every_dev_report() {
+    let Some(dir) = rampart_testkit::shared("intel-dev") else {
+        return;
+    };
+    let analyzer = rampart_intel::report::Analyzer::new().unwrap();
+    let mut n = 0;
+    for part in ["tram", "annoctr"] {
+        for entry in std::fs::read_dir(dir.join(part).join("reports")).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let a = analyzer.analyze(&text, &rampart_intel::report::AnalyzeOptions::default());
+            let md = a.to_markdown();
+            assert!(md.starts_with("# Threat Actor: ") && md.contains("\n## Mitigations\n"));
+            n += 1;
+        }
+    }
+    println!("analysed {n} reports");
+    assert!(n > 200);
+}

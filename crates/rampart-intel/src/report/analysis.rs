@@ -396,7 +396,11 @@ pub fn unnamed_actor(text: &str) -> Option<String> {
                     .join("-")
             })
             .collect();
-        let before = &lower[pos.saturating_sub(40)..pos];
+        let mut from = pos.saturating_sub(40);
+        while !lower.is_char_boundary(from) {
+            from -= 1;
+        }
+        let before = &lower[from..pos];
         let unnamed = ["unnamed", "unknown", "unidentified", "undisclosed"]
             .iter()
             .any(|w| before.contains(w));
@@ -645,6 +649,11 @@ mod tests {
             Some("Financially Motivated Group")
         );
         assert_eq!(unnamed_actor("nothing here"), None);
+        // Forty bytes back may fall inside a character.
+        assert_eq!(
+            unnamed_actor("ééééééééééééééééééééé a state-sponsored group").as_deref(),
+            Some("State-Sponsored Group")
+        );
     }
 
     #[test]
