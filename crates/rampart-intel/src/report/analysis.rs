@@ -114,7 +114,12 @@ impl Analyzer {
         let pick = |words: &[&str], max: usize| -> Vec<String> {
             let mut out: Vec<String> = Vec::new();
             for s in &sents {
-                if s.len() < 25 || out.len() >= max {
+                // `url:`/`title:` header lines of scraped reports are not statements.
+                if s.len() < 25
+                    || out.len() >= max
+                    || s.starts_with("url:")
+                    || s.starts_with("title:")
+                {
                     continue;
                 }
                 let lower = s.to_ascii_lowercase();

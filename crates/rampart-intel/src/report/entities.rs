@@ -9,8 +9,9 @@
 //! Matching is case-sensitive on whole words. Aliases that are ordinary words (`GOLD`,
 //! `Tick`, `Chameleon`: a single word of letters only that also occurs as a lower-case
 //! word in ATT&CK's own prose, in the report itself, or in a small list of known traps)
-//! count only when the sentence also names what they are ("group", "actor", "malware",
-//! "ransomware", "tracked as", …). Names shorter than four characters are not used.
+//! count only when a word next to them (two words either side) says what they are ("group",
+//! "actor", "malware", "ransomware", "tracked as", …), and never when written in lower case.
+//! Names shorter than four characters are not used.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -659,11 +660,29 @@ impl Gazetteer {
             let name = &self.patterns[m.pattern().as_usize()];
             let sentence = sentence_around(text, s, e);
             if self.is_ordinary(name, &lower_words) {
-                let lower = sentence.to_ascii_lowercase();
-                let has_cue = lower
+                // A name written in lower case that is an ordinary word is never enough.
+                if name.bytes().all(|c| c.is_ascii_lowercase()) {
+                    continue;
+                }
+                // The cue must be next to it: two words before or after (`the Tick group`,
+                // `malware Chameleon`).
+                let before: Vec<String> = text[..s]
+                    .rsplit(|c: char| !c.is_ascii_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .take(2)
+                    .map(str::to_ascii_lowercase)
+                    .collect();
+                let after: Vec<String> = text[e..]
                     .split(|c: char| !c.is_ascii_alphanumeric())
-                    .any(|w| CUES.contains(&w));
-                if !has_cue {
+                    .filter(|w| !w.is_empty())
+                    .take(2)
+                    .map(str::to_ascii_lowercase)
+                    .collect();
+                if !before
+                    .iter()
+                    .chain(after.iter())
+                    .any(|w| CUES.contains(&w.as_str()))
+                {
                     continue;
                 }
             }
@@ -774,7 +793,8 @@ mod tests {
     fn actors_malware_and_ordinary_word_aliases() {
         let g = Gazetteer::attack().unwrap();
         let text = "Fancy Bear, also tracked as APT28, sent X-Agent to ministries in Ukraine. \
-                    We saw a tick mark and a Chameleon on the desk. The Tick group used Daserf.";
+                    We saw a tick mark and a Chameleon on the desk. The Tick group used Daserf. \
+                    The Korean payload was a Chameleon-like malware sample.";
         let hits = g.find(text);
         let names: Vec<(&str, EntityKind)> =
             hits.iter().map(|h| (h.name.as_str(), h.kind)).collect();
