@@ -4,7 +4,8 @@
 //! Only indicators the caller passes are written: filter by TLP
 //! ([`crate::Indicator::shareable_with`]) before exporting for a tenant. Provenance is never
 //! written (an alert's tenant is private); the STIX and CSV outputs carry Rampart's verdict,
-//! last sighting and sighting count (STIX as `x_rampart_*` custom properties).
+//! last sighting and sighting count (STIX in a property extension, [`STIX_EXTENSION_ID`],
+//! defined in the bundle by an `extension-definition` created by Rampart's `identity`).
 
 use std::collections::BTreeMap;
 
@@ -66,6 +67,66 @@ pub fn stix_pattern(observable: &Observable) -> String {
     }
 }
 
+/// Rampart's STIX `identity` (a system), the creator of its extension definition.
+pub const STIX_IDENTITY_ID: &str = "identity--8f2b6c1e-5d3a-4c7e-9b1f-2a6d4e8c0b57";
+
+/// Rampart's STIX 2.1 property extension for indicators: `verdict`, `last_seen`,
+/// `sightings` and `decays` (written only when false).
+pub const STIX_EXTENSION_ID: &str = "extension-definition--3d9a7f2c-6b1e-4f8a-a5c3-7e2d1b9f4a60";
+
+/// When the identity and extension definition were first published (fixed: they never change).
+const STIX_DEFINED: &str = "2026-11-23T00:00:00.000Z";
+
+fn stix_identity() -> Value {
+    json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": STIX_IDENTITY_ID,
+        "created": STIX_DEFINED,
+        "modified": STIX_DEFINED,
+        "name": "Rampart",
+        "description": "Rampart, a managed-SOC platform: the system that wrote this bundle",
+        "identity_class": "system",
+    })
+}
+
+fn stix_extension_definition() -> Value {
+    json!({
+        "type": "extension-definition",
+        "spec_version": "2.1",
+        "id": STIX_EXTENSION_ID,
+        "created_by_ref": STIX_IDENTITY_ID,
+        "created": STIX_DEFINED,
+        "modified": STIX_DEFINED,
+        "name": "Rampart indicator properties",
+        "description": "What Rampart knows of an indicator beyond STIX's own properties",
+        "schema": "A property extension of indicator objects with: verdict (string: malicious, suspicious or benign-allow), last_seen (timestamp: the last sighting, from which the score decays), sightings (integer: how many times it was seen), decays (boolean, default true: false when the source gave no date and the indicator never decays).",
+        "version": "1.0.0",
+        "extension_types": ["property-extension"],
+    })
+}
+
+/// Whether a STIX `name` or `description` only restates an indicator's value, as
+/// [`to_stix`] writes them when there is nothing more to say (`ipv4 192.0.2.1`,
+/// `malicious ipv4 192.0.2.1`).
+pub(crate) fn restates_value(text: &str, observable: &Observable) -> bool {
+    let value = observable.to_string();
+    let named = format!("{} {value}", observable.kind());
+    text == value
+        || text == named
+        || [
+            Verdict::Malicious,
+            Verdict::Suspicious,
+            Verdict::BenignAllow,
+        ]
+        .iter()
+        .any(|v| {
+            text.strip_prefix(v.as_str())
+                .and_then(|r| r.strip_prefix(' '))
+                == Some(&named)
+        })
+}
+
 fn tlp_marking(tlp: Tlp) -> Value {
     let id = STIX_TLP_IDS
         .iter()
@@ -120,14 +181,35 @@ pub fn to_stix(indicators: &[Indicator], created: Timestamp) -> Value {
             "valid_from": stix_time(ind.first_seen),
             "confidence": ind.confidence.get(),
             "object_marking_refs": [STIX_TLP_IDS.iter().find(|(_, t)| *t == ind.tlp).map_or("", |(id, _)| *id)],
-            "x_rampart_verdict": ind.verdict.as_str(),
-            "x_rampart_last_seen": stix_time(ind.last_seen),
-            "x_rampart_sightings": ind.sightings,
+            "name": format!("{} {}", ind.observable.kind(), ind.observable),
+            "extensions": {
+                STIX_EXTENSION_ID: {
+                    "extension_type": "property-extension",
+                    "verdict": ind.verdict.as_str(),
+                    "last_seen": stix_time(ind.last_seen),
+                    "sightings": ind.sightings,
+                }
+            },
         });
+        if !ind.decays
+            && let Some(ext) = o
+                .pointer_mut(&format!("/extensions/{STIX_EXTENSION_ID}"))
+                .and_then(Value::as_object_mut)
+        {
+            ext.insert("decays".into(), json!(false));
+        }
         if let Some(map) = o.as_object_mut() {
-            if let Some(d) = &ind.description {
-                map.insert("description".into(), json!(d));
-            }
+            // STIX wants both a name and a description; with none of its own, the
+            // description restates the verdict and value (and an import drops it again).
+            let description = ind.description.clone().unwrap_or_else(|| {
+                format!(
+                    "{} {} {}",
+                    ind.verdict.as_str(),
+                    ind.observable.kind(),
+                    ind.observable
+                )
+            });
+            map.insert("description".into(), json!(description));
             if let Some(until) = ind.valid_until.filter(|u| *u > ind.first_seen) {
                 map.insert("valid_until".into(), json!(stix_time(until)));
             }
@@ -168,7 +250,8 @@ pub fn to_stix(indicators: &[Indicator], created: Timestamp) -> Value {
         objects.push(o);
     }
     tlps.sort();
-    let mut head: Vec<Value> = tlps.into_iter().map(tlp_marking).collect();
+    let mut head: Vec<Value> = vec![stix_identity(), stix_extension_definition()];
+    head.extend(tlps.into_iter().map(tlp_marking));
     for ((order, name), id) in named {
         let ty = ["campaign", "intrusion-set", "malware"]
             .get(usize::from(order))

@@ -794,7 +794,14 @@ pub fn import_stix(bytes: &[u8], origin: &str, opts: &ImportOptions<'_>) -> Impo
                     if let Some(t) = tlp {
                         ind.tlp = t;
                     }
-                    ind.description = str_of(o, "description").or_else(|| str_of(o, "name"));
+                    // A name or description that only restates the value (as Rampart's
+                    // export writes them when it has nothing more) is no description.
+                    ind.description = str_of(o, "description")
+                        .filter(|d| !crate::export::restates_value(d, &ind.observable))
+                        .or_else(|| {
+                            str_of(o, "name")
+                                .filter(|n| !crate::export::restates_value(n, &ind.observable))
+                        });
                     if let Some(c) = o.get("confidence").and_then(Value::as_i64) {
                         ind.confidence = Confidence::saturating(c);
                     }
@@ -818,8 +825,18 @@ pub fn import_stix(bytes: &[u8], origin: &str, opts: &ImportOptions<'_>) -> Impo
                     {
                         ind.verdict = Verdict::Suspicious;
                     }
-                    if let Some(v) =
-                        str_of(o, "x_rampart_verdict").and_then(|v| Verdict::from_name(&v))
+                    // Rampart's property extension (and the `x_rampart_*` custom properties
+                    // earlier exports wrote).
+                    let ext = o
+                        .get("extensions")
+                        .and_then(|e| e.get(crate::export::STIX_EXTENSION_ID));
+                    let ours = |name: &str| {
+                        ext.and_then(|e| e.get(name))
+                            .or_else(|| o.get(format!("x_rampart_{name}").as_str()))
+                    };
+                    if let Some(v) = ours("verdict")
+                        .and_then(Value::as_str)
+                        .and_then(Verdict::from_name)
                     {
                         ind.verdict = v;
                     }
@@ -828,12 +845,18 @@ pub fn import_stix(bytes: &[u8], origin: &str, opts: &ImportOptions<'_>) -> Impo
                         ind.last_seen = t;
                         ind.decays = true;
                     }
-                    if let Some(t) = str_of(o, "x_rampart_last_seen").and_then(|t| parse_time(&t)) {
+                    if let Some(t) = ours("last_seen")
+                        .and_then(Value::as_str)
+                        .and_then(parse_time)
+                    {
                         ind.last_seen = t;
                         ind.decays = true;
                     }
-                    if let Some(n) = o.get("x_rampart_sightings").and_then(Value::as_u64) {
+                    if let Some(n) = ours("sightings").and_then(Value::as_u64) {
                         ind.sightings = u32::try_from(n).unwrap_or(u32::MAX);
+                    }
+                    if let Some(d) = ours("decays").and_then(Value::as_bool) {
+                        ind.decays = d;
                     }
                     ind.valid_until = str_of(o, "valid_until").and_then(|t| parse_time(&t));
                     for label in o

@@ -1,7 +1,13 @@
-//! One matcher for every observable kind: exact IPs in a hash map, networks in prefix
-//! tries (most specific first), domains with their subdomains (parent labels walked through
-//! a hash map), and exact URLs, emails, hashes, user agents and AS numbers. A URL's host and
-//! an email's domain are also matched against IP and domain indicators.
+//! One matcher for every observable kind: IP addresses and networks in one hash map per
+//! address family keyed by (masked address, prefix length), probed from the longest prefix
+//! length present to the shortest (most specific first); domains with their subdomains
+//! (parent labels walked through a hash map, only at label counts some indicator has); and
+//! exact URLs, emails, hashes, user agents and AS numbers. A URL's host and an email's
+//! domain are also matched against IP and domain indicators.
+//!
+//! Each key holds its indicators' ids *with* the instant each stops being live, so a lookup
+//! decides liveness without touching the indicators, and allocates nothing when the caller
+//! reuses its buffer ([`IndicatorSet::lookup_into`]).
 //!
 //! Lookups return every indicator that matches and is *live at the time given* (see
 //! [`Indicator::is_live`]); expired ones stay in the set and are still listed by
@@ -16,9 +22,8 @@ use std::collections::HashMap;
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::net::IpAddr;
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::IpNet;
 use jiff::Timestamp;
-use prefix_trie::PrefixMap;
 use rampart_model::TenantId;
 
 use crate::model::{DecayPolicy, Indicator, Observable, Verdict};
@@ -56,41 +61,124 @@ pub struct Match<'a> {
     pub how: MatchHow,
 }
 
-/// The indicators recorded for one key: nearly always one, kept inline (one pointer chase
-/// fewer on a hit).
+/// One indicator under a key, with [`Indicator::live_until_micros`] under the set's policy.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    id: u32,
+    until: i64,
+}
+
+/// The indicators recorded for one key: nearly always one, kept inline (no pointer to
+/// chase on a hit).
 #[derive(Clone, Debug)]
 enum Ids {
-    One(u32),
-    Many(Vec<u32>),
+    One(Slot),
+    Many(Vec<Slot>),
 }
 
 impl Ids {
-    fn as_slice(&self) -> &[u32] {
+    fn as_slice(&self) -> &[Slot] {
         match self {
-            Ids::One(id) => std::slice::from_ref(id),
-            Ids::Many(ids) => ids,
+            Ids::One(slot) => std::slice::from_ref(slot),
+            Ids::Many(slots) => slots,
         }
     }
 
-    fn push(&mut self, id: u32) {
+    fn as_mut_slice(&mut self) -> &mut [Slot] {
         match self {
-            Ids::One(first) => *self = Ids::Many(vec![*first, id]),
-            Ids::Many(ids) => ids.push(id),
+            Ids::One(slot) => std::slice::from_mut(slot),
+            Ids::Many(slots) => slots,
         }
     }
+
+    fn push(&mut self, slot: Slot) {
+        match self {
+            Ids::One(first) => *self = Ids::Many(vec![*first, slot]),
+            Ids::Many(slots) => slots.push(slot),
+        }
+    }
+}
+
+/// IP addresses and networks of one family: `(masked address, prefix length) → ids`, and
+/// the prefix lengths present, longest first (an address is a full-length prefix).
+#[derive(Debug)]
+struct Prefixes<A> {
+    map: FastMap<(A, u8), Ids>,
+    lens: Vec<u8>,
+}
+
+impl<A> Default for Prefixes<A> {
+    fn default() -> Self {
+        Prefixes {
+            map: FastMap::default(),
+            lens: Vec::new(),
+        }
+    }
+}
+
+/// An address as bits, for masking.
+trait Bits: Copy + Eq + std::hash::Hash {
+    fn masked(self, len: u8) -> Self;
+}
+
+impl Bits for u32 {
+    fn masked(self, len: u8) -> u32 {
+        match len {
+            0 => 0,
+            1..=31 => self & (u32::MAX << (32 - u32::from(len))),
+            _ => self,
+        }
+    }
+}
+
+impl Bits for u128 {
+    fn masked(self, len: u8) -> u128 {
+        match len {
+            0 => 0,
+            1..=127 => self & (u128::MAX << (128 - u32::from(len))),
+            _ => self,
+        }
+    }
+}
+
+impl<A: Bits> Prefixes<A> {
+    fn push(&mut self, addr: A, len: u8, slot: Slot) {
+        let key = (addr.masked(len), len);
+        match self.map.get_mut(&key) {
+            Some(ids) => ids.push(slot),
+            None => {
+                self.map.insert(key, Ids::One(slot));
+                if let Err(at) = self.lens.binary_search_by(|l| len.cmp(l)) {
+                    self.lens.insert(at, len);
+                }
+            }
+        }
+    }
+
+    fn get(&self, addr: A, len: u8) -> Option<&Ids> {
+        self.map.get(&(addr.masked(len), len))
+    }
+
+    fn get_mut(&mut self, addr: A, len: u8) -> Option<&mut Ids> {
+        self.map.get_mut(&(addr.masked(len), len))
+    }
+}
+
+/// How many labels a domain has, capped at 63 (a bit index).
+fn label_count(domain: &str) -> u32 {
+    (domain.bytes().filter(|&b| b == b'.').count() + 1).min(63) as u32
 }
 
 /// A set of indicators with fast lookup for every observable kind.
 #[derive(Default)]
 pub struct IndicatorSet {
     all: Vec<Indicator>,
-    /// Per indicator, [`Indicator::live_until_micros`] under the policy.
-    live_until: Vec<i64>,
     policy: DecayPolicy,
-    ips: FastMap<IpAddr, Ids>,
-    v4: PrefixMap<Ipv4Net, Ids>,
-    v6: PrefixMap<Ipv6Net, Ids>,
+    v4: Prefixes<u32>,
+    v6: Prefixes<u128>,
     domains: FastMap<Box<str>, Ids>,
+    /// Bit `n` set when some domain indicator has `n` labels (63 for 63 and more).
+    domain_labels: u64,
     urls: FastMap<Box<str>, Ids>,
     emails: FastMap<Box<str>, Ids>,
     hashes: FastMap<Box<str>, Ids>,
@@ -102,7 +190,7 @@ impl std::fmt::Debug for IndicatorSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IndicatorSet")
             .field("indicators", &self.all.len())
-            .field("ips", &self.ips.len())
+            .field("ip_keys", &(self.v4.map.len() + self.v6.map.len()))
             .field("domains", &self.domains.len())
             .finish_non_exhaustive()
     }
@@ -132,31 +220,71 @@ impl IndicatorSet {
             tracing::warn!("indicator set is full; {} not added", indicator.observable);
             return None;
         };
+        let slot = Slot {
+            id,
+            until: indicator.live_until_micros(self.policy.model(indicator.observable.kind())),
+        };
         match &indicator.observable {
-            Observable::Ip(ip) => push_key(&mut self.ips, *ip, id),
-            Observable::Cidr(IpNet::V4(net)) => push_trie(&mut self.v4, *net, id),
-            Observable::Cidr(IpNet::V6(net)) => push_trie(&mut self.v6, *net, id),
-            Observable::Domain(d) => push_str(&mut self.domains, d, id),
-            Observable::Url(u) => push_str(&mut self.urls, u, id),
-            Observable::Email(e) => push_str(&mut self.emails, e, id),
-            Observable::Md5(h) | Observable::Sha1(h) | Observable::Sha256(h) => {
-                push_str(&mut self.hashes, h, id)
+            Observable::Ip(ip) => match ip.to_canonical() {
+                IpAddr::V4(a) => self.v4.push(u32::from(a), 32, slot),
+                IpAddr::V6(a) => self.v6.push(u128::from(a), 128, slot),
+            },
+            Observable::Cidr(IpNet::V4(net)) => {
+                self.v4
+                    .push(u32::from(net.network()), net.prefix_len(), slot)
             }
-            Observable::UserAgent(ua) => push_str(&mut self.user_agents, ua, id),
-            Observable::Asn(n) => push_key(&mut self.asns, *n, id),
+            Observable::Cidr(IpNet::V6(net)) => {
+                self.v6
+                    .push(u128::from(net.network()), net.prefix_len(), slot)
+            }
+            Observable::Domain(d) => {
+                self.domain_labels |= 1 << label_count(d);
+                push_str(&mut self.domains, d, slot)
+            }
+            Observable::Url(u) => push_str(&mut self.urls, u, slot),
+            Observable::Email(e) => push_str(&mut self.emails, e, slot),
+            Observable::Md5(h) | Observable::Sha1(h) | Observable::Sha256(h) => {
+                push_str(&mut self.hashes, h, slot)
+            }
+            Observable::UserAgent(ua) => push_str(&mut self.user_agents, ua, slot),
+            Observable::Asn(n) => push_key(&mut self.asns, *n, slot),
         }
-        self.live_until
-            .push(indicator.live_until_micros(self.policy.model(indicator.observable.kind())));
         self.all.push(indicator);
         Some(IndicatorId(id))
     }
 
+    /// Recomputes an indicator's liveness in the index after it changed.
     fn refresh(&mut self, i: u32) {
-        if let (Some(ind), Some(slot)) = (
-            self.all.get(i as usize),
-            self.live_until.get_mut(i as usize),
-        ) {
-            *slot = ind.live_until_micros(self.policy.model(ind.observable.kind()));
+        let Some(ind) = self.all.get(i as usize) else {
+            return;
+        };
+        let until = ind.live_until_micros(self.policy.model(ind.observable.kind()));
+        let ids = match &ind.observable {
+            Observable::Ip(ip) => match ip.to_canonical() {
+                IpAddr::V4(a) => self.v4.get_mut(u32::from(a), 32),
+                IpAddr::V6(a) => self.v6.get_mut(u128::from(a), 128),
+            },
+            Observable::Cidr(IpNet::V4(n)) => {
+                self.v4.get_mut(u32::from(n.network()), n.prefix_len())
+            }
+            Observable::Cidr(IpNet::V6(n)) => {
+                self.v6.get_mut(u128::from(n.network()), n.prefix_len())
+            }
+            Observable::Domain(d) => self.domains.get_mut(d.as_str()),
+            Observable::Url(u) => self.urls.get_mut(u.as_str()),
+            Observable::Email(e) => self.emails.get_mut(e.as_str()),
+            Observable::Md5(h) | Observable::Sha1(h) | Observable::Sha256(h) => {
+                self.hashes.get_mut(h.as_str())
+            }
+            Observable::UserAgent(ua) => self.user_agents.get_mut(ua.as_str()),
+            Observable::Asn(n) => self.asns.get_mut(n),
+        };
+        if let Some(slot) = ids
+            .into_iter()
+            .flat_map(Ids::as_mut_slice)
+            .find(|s| s.id == i)
+        {
+            slot.until = until;
         }
     }
 
@@ -187,10 +315,11 @@ impl IndicatorSet {
             .exact_ids(&indicator.observable)
             .iter()
             .copied()
+            .map(|slot| slot.id)
             .find(|&i| {
-                self.all
-                    .get(i as usize)
-                    .is_some_and(|old| old.provenance == indicator.provenance)
+                self.all.get(i as usize).is_some_and(|old| {
+                    old.observable == indicator.observable && old.provenance == indicator.provenance
+                })
             });
         let Some(i) = existing else {
             return self.insert(indicator);
@@ -219,11 +348,14 @@ impl IndicatorSet {
     }
 
     /// The indicators recorded for exactly this value (live or not).
-    fn exact_ids(&self, observable: &Observable) -> &[u32] {
+    fn exact_ids(&self, observable: &Observable) -> &[Slot] {
         let ids = match observable {
-            Observable::Ip(ip) => self.ips.get(ip),
-            Observable::Cidr(IpNet::V4(n)) => self.v4.get(n),
-            Observable::Cidr(IpNet::V6(n)) => self.v6.get(n),
+            Observable::Ip(ip) => match ip.to_canonical() {
+                IpAddr::V4(a) => self.v4.get(u32::from(a), 32),
+                IpAddr::V6(a) => self.v6.get(u128::from(a), 128),
+            },
+            Observable::Cidr(IpNet::V4(n)) => self.v4.get(u32::from(n.network()), n.prefix_len()),
+            Observable::Cidr(IpNet::V6(n)) => self.v6.get(u128::from(n.network()), n.prefix_len()),
             Observable::Domain(d) => self.domains.get(d.as_str()),
             Observable::Url(u) => self.urls.get(u.as_str()),
             Observable::Email(e) => self.emails.get(e.as_str()),
@@ -343,23 +475,13 @@ impl IndicatorSet {
         self.decide(&Observable::Ip(ip), at)
     }
 
-    fn push_live<'a>(
-        &'a self,
-        ids: &[u32],
-        how: MatchHow,
-        now: Timestamp,
-        out: &mut Vec<Match<'a>>,
-    ) {
-        let now = now.as_microsecond();
-        for &i in ids {
-            if self
-                .live_until
-                .get(i as usize)
-                .is_some_and(|&until| now < until)
-                && let Some(ind) = self.all.get(i as usize)
+    fn push_live<'a>(&'a self, ids: &[Slot], how: MatchHow, at: i64, out: &mut Vec<Match<'a>>) {
+        for slot in ids {
+            if at < slot.until
+                && let Some(ind) = self.all.get(slot.id as usize)
             {
                 out.push(Match {
-                    id: IndicatorId(i),
+                    id: IndicatorId(slot.id),
                     indicator: ind,
                     how,
                 });
@@ -367,130 +489,130 @@ impl IndicatorSet {
         }
     }
 
-    fn collect<'a>(&'a self, observable: &Observable, now: Timestamp, out: &mut Vec<Match<'a>>) {
+    fn collect<'a>(&'a self, observable: &Observable, at: Timestamp, out: &mut Vec<Match<'a>>) {
+        let at = at.as_microsecond();
         match observable {
-            Observable::Ip(ip) => self.collect_ip(*ip, now, MatchHow::Exact, out),
-            Observable::Cidr(net) => self.collect_net(*net, now, false, out),
-            Observable::Domain(d) => self.collect_domain(d, now, false, out),
+            Observable::Ip(ip) => self.collect_ip(*ip, None, false, at, out),
+            Observable::Cidr(net) => {
+                self.collect_ip(net.network(), Some(net.prefix_len()), false, at, out)
+            }
+            Observable::Domain(d) => self.collect_domain(d, false, at, out),
             Observable::Url(u) => {
-                self.push_live(self.exact_ids(observable), MatchHow::Exact, now, out);
+                if let Some(ids) = self.urls.get(u.as_str()) {
+                    self.push_live(ids.as_slice(), MatchHow::Exact, at, out);
+                }
                 if let Some(host) = normalize::url_host(u) {
                     match host.parse::<IpAddr>() {
-                        Ok(ip) => self.collect_ip(ip, now, MatchHow::Host, out),
-                        Err(_) => self.collect_domain(host, now, true, out),
+                        Ok(ip) => self.collect_ip(ip, None, true, at, out),
+                        Err(_) => self.collect_domain(host, true, at, out),
                     }
                 }
             }
             Observable::Email(e) => {
-                self.push_live(self.exact_ids(observable), MatchHow::Exact, now, out);
+                if let Some(ids) = self.emails.get(e.as_str()) {
+                    self.push_live(ids.as_slice(), MatchHow::Exact, at, out);
+                }
                 if let Some((_, domain)) = e.rsplit_once('@') {
-                    self.collect_domain(domain, now, true, out);
+                    self.collect_domain(domain, true, at, out);
                 }
             }
-            _ => self.push_live(self.exact_ids(observable), MatchHow::Exact, now, out),
+            _ => self.push_live(self.exact_ids(observable), MatchHow::Exact, at, out),
         }
     }
 
+    /// The address (or the network `ip/len`) and every network covering it, most specific
+    /// first.
     fn collect_ip<'a>(
         &'a self,
         ip: IpAddr,
-        now: Timestamp,
-        how: MatchHow,
-        out: &mut Vec<Match<'a>>,
-    ) {
-        let ip = ip.to_canonical();
-        if let Some(ids) = self.ips.get(&ip) {
-            self.push_live(ids.as_slice(), how, now, out);
-        }
-        self.collect_net(IpNet::from(ip), now, how == MatchHow::Host, out);
-    }
-
-    /// Networks covering `net`, most specific first.
-    fn collect_net<'a>(&'a self, net: IpNet, now: Timestamp, host: bool, out: &mut Vec<Match<'a>>) {
-        // Most lookups miss: one longest-prefix search answers those; the cover walk
-        // (least specific first) only runs on a hit.
-        let covering: Vec<(u8, &Ids)> = match net {
-            IpNet::V4(n) => {
-                if self.v4.get_lpm(&n).is_none() {
-                    return;
-                }
-                self.v4
-                    .cover(&n)
-                    .map(|(p, ids)| (p.prefix_len(), ids))
-                    .collect()
-            }
-            IpNet::V6(n) => {
-                if self.v6.get_lpm(&n).is_none() {
-                    return;
-                }
-                self.v6
-                    .cover(&n)
-                    .map(|(p, ids)| (p.prefix_len(), ids))
-                    .collect()
-            }
-        };
-        for (prefix_len, ids) in covering.into_iter().rev() {
-            let how = if host {
-                MatchHow::Host
-            } else if prefix_len == net.prefix_len() {
-                MatchHow::Exact
-            } else {
-                MatchHow::Network { prefix_len }
-            };
-            self.push_live(ids.as_slice(), how, now, out);
-        }
-    }
-
-    /// The domain itself, then each parent down to two labels.
-    fn collect_domain<'a>(
-        &'a self,
-        domain: &str,
-        now: Timestamp,
+        len: Option<u8>,
         host: bool,
+        at: i64,
         out: &mut Vec<Match<'a>>,
     ) {
+        let ip = if len.is_none() { ip.to_canonical() } else { ip };
+        match ip {
+            IpAddr::V4(a) => {
+                let len = len.unwrap_or(32);
+                self.collect_prefixes(&self.v4, u32::from(a), len, host, at, out);
+            }
+            IpAddr::V6(a) => {
+                let len = len.unwrap_or(128);
+                self.collect_prefixes(&self.v6, u128::from(a), len, host, at, out);
+            }
+        }
+    }
+
+    fn collect_prefixes<'a, A: Bits>(
+        &'a self,
+        table: &'a Prefixes<A>,
+        addr: A,
+        len: u8,
+        host: bool,
+        at: i64,
+        out: &mut Vec<Match<'a>>,
+    ) {
+        for &l in &table.lens {
+            if l > len {
+                continue;
+            }
+            if let Some(ids) = table.get(addr, l) {
+                let how = if host {
+                    MatchHow::Host
+                } else if l == len {
+                    MatchHow::Exact
+                } else {
+                    MatchHow::Network { prefix_len: l }
+                };
+                self.push_live(ids.as_slice(), how, at, out);
+            }
+        }
+    }
+
+    /// The domain itself, then each parent down to two labels; only at label counts some
+    /// domain indicator has.
+    fn collect_domain<'a>(&'a self, domain: &str, host: bool, at: i64, out: &mut Vec<Match<'a>>) {
+        if self.domain_labels == 0 {
+            return;
+        }
         let mut d = domain;
+        let mut labels = d.bytes().filter(|&b| b == b'.').count() + 1;
         let mut first = true;
         loop {
-            if let Some(ids) = self.domains.get(d) {
+            let present = labels >= 63 || self.domain_labels & (1 << labels) != 0;
+            if present && let Some(ids) = self.domains.get(d) {
                 let how = match (host, first) {
                     (true, _) => MatchHow::Host,
                     (false, true) => MatchHow::Exact,
                     (false, false) => MatchHow::Subdomain,
                 };
-                self.push_live(ids.as_slice(), how, now, out);
+                self.push_live(ids.as_slice(), how, at, out);
             }
             first = false;
             match d.split_once('.') {
-                Some((_, parent)) if parent.contains('.') => d = parent,
+                Some((_, parent)) if parent.contains('.') => {
+                    d = parent;
+                    labels -= 1;
+                }
                 _ => break,
             }
         }
     }
 }
 
-fn push_trie<P: prefix_trie::Prefix>(trie: &mut PrefixMap<P, Ids>, net: P, id: u32) {
-    match trie.get_mut(&net) {
-        Some(ids) => ids.push(id),
-        None => {
-            trie.insert(net, Ids::One(id));
-        }
-    }
-}
-
-fn push_str(map: &mut FastMap<Box<str>, Ids>, key: &str, id: u32) {
+fn push_str(map: &mut FastMap<Box<str>, Ids>, key: &str, slot: Slot) {
     match map.get_mut(key) {
-        Some(ids) => ids.push(id),
+        Some(ids) => ids.push(slot),
         None => {
-            map.insert(key.into(), Ids::One(id));
+            map.insert(key.into(), Ids::One(slot));
         }
     }
 }
 
-fn push_key<K: std::hash::Hash + Eq>(map: &mut FastMap<K, Ids>, key: K, id: u32) {
+fn push_key<K: std::hash::Hash + Eq>(map: &mut FastMap<K, Ids>, key: K, slot: Slot) {
     map.entry(key)
-        .and_modify(|ids| ids.push(id))
-        .or_insert(Ids::One(id));
+        .and_modify(|ids| ids.push(slot))
+        .or_insert(Ids::One(slot));
 }
 
 #[cfg(test)]

@@ -10,15 +10,20 @@
 //! - `cidr`: an IP inside a listed network, a network inside one, or a network holding a
 //!   listed entry is on the list;
 //! - `hostname`: a domain equal to, or a subdomain of, a listed name is on the list;
-//! - `string`: an exact (case-insensitive) value.
+//! - `string`: an exact (case-insensitive) value;
+//! - `substring`: a value (case-insensitive) containing a listed string;
+//! - `regex`: a value matching a listed expression, written as MISP writes them
+//!   (`/pattern/flags`; `i` is honoured, `g` means nothing for a yes/no match).
 //!
 //! A list applies only to the observable kinds its `matching_attributes` name (all kinds when
-//! absent). Hostname lists apply to domains only, never to URLs or email addresses: a
-//! phishing page on a big platform's domain, or an attacker's webmail address, is still a
-//! good indicator. `substring` and `regex` lists are not loaded (counted in
-//! [`Warninglists::not_loaded`]).
+//! absent). Hostname and substring lists never refuse email addresses, and hostname lists
+//! never refuse URLs: a phishing page on a big platform's domain, or an attacker's webmail
+//! or disposable address, is still a good indicator. A list of an unknown type, or an
+//! expression that does not compile, is not loaded and is named in
+//! [`Warninglists::not_loaded`] with the reason.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Hash maps with foldhash (randomly seeded per process): several times faster than SipHash
 /// on short keys, still seeded against crafted collisions.
@@ -89,6 +94,11 @@ pub struct Warninglists {
     v6: PrefixMap<Ipv6Net, Vec<u16>>,
     hostnames: FastMap<Box<str>, Vec<u16>>,
     strings: FastMap<Box<str>, Vec<u16>>,
+    /// Substring needles (lower case) and the list of each.
+    needles: Vec<(Box<str>, u16)>,
+    /// An automaton over `needles`, built on first use after a change.
+    automaton: OnceLock<Option<aho_corasick::AhoCorasick>>,
+    regexes: Vec<(regex::Regex, u16)>,
     not_loaded: Vec<String>,
 }
 
@@ -186,15 +196,39 @@ impl Warninglists {
     pub fn add_json(&mut self, name: &str, bytes: &[u8]) -> Result<(), serde_json::Error> {
         let file: ListFile = serde_json::from_slice(bytes)?;
         let kind = file.kind.as_deref().unwrap_or("string");
-        if !matches!(kind, "cidr" | "hostname" | "string") {
-            tracing::debug!(list = name, kind, "warninglist type not supported; skipped");
-            self.not_loaded.push(name.to_owned());
+        if !matches!(kind, "cidr" | "hostname" | "string" | "substring" | "regex") {
+            tracing::warn!(list = name, kind, "warninglist type not supported; skipped");
+            self.not_loaded
+                .push(format!("{name}: type {kind:?} is not supported"));
             return Ok(());
         }
+        // Compile a regex list whole first: a list is loaded entirely or not at all.
+        let mut compiled = Vec::new();
+        if kind == "regex" {
+            for v in file.list.iter().filter_map(|v| v.as_str()) {
+                match misp_regex(v) {
+                    Ok(re) => compiled.push(re),
+                    Err(e) => {
+                        tracing::warn!(
+                            list = name,
+                            value = v,
+                            "warninglist regex does not compile: {e}"
+                        );
+                        self.not_loaded.push(format!(
+                            "{name}: the expression {v:?} does not compile ({e})"
+                        ));
+                        return Ok(());
+                    }
+                }
+            }
+        }
         let Ok(index) = u16::try_from(self.lists.len()) else {
-            self.not_loaded.push(name.to_owned());
+            self.not_loaded
+                .push(format!("{name}: too many lists (at most 65536)"));
             return Ok(());
         };
+        self.regexes
+            .extend(compiled.into_iter().map(|re| (re, index)));
         let kinds = match &file.matching_attributes {
             Some(attrs) if !attrs.is_empty() => {
                 attrs.iter().fold(0, |acc, a| acc | attribute_kinds(a))
@@ -226,6 +260,11 @@ impl Warninglists {
                         .trim_end_matches('.');
                     push_map(&mut self.hostnames, &h.to_ascii_lowercase(), index);
                 }
+                "substring" => {
+                    self.needles.push((v.to_ascii_lowercase().into(), index));
+                    self.automaton = OnceLock::new();
+                }
+                "regex" => {}
                 _ => push_map(&mut self.strings, &v.to_ascii_lowercase(), index),
             }
         }
@@ -246,7 +285,8 @@ impl Warninglists {
         self.lists.is_empty()
     }
 
-    /// Lists present but not loaded (`substring` and `regex` types).
+    /// Lists present but not loaded, each as `name: reason` (an unknown type, an
+    /// expression that does not compile).
     pub fn not_loaded(&self) -> &[String] {
         &self.not_loaded
     }
@@ -279,9 +319,22 @@ impl Warninglists {
             }
         };
         let strings = |s: &str| {
+            let lower = s.to_ascii_lowercase();
             self.strings
-                .get(s.to_ascii_lowercase().as_str())
+                .get(lower.as_str())
                 .and_then(|ids| applies(ids))
+                .or_else(|| {
+                    if matches!(observable, Observable::Email(_)) {
+                        return None;
+                    }
+                    self.substring_hit(&lower, &applies)
+                })
+                .or_else(|| {
+                    self.regexes
+                        .iter()
+                        .filter(|(re, _)| re.is_match(s))
+                        .find_map(|(_, i)| applies(std::slice::from_ref(i)))
+                })
         };
         match observable {
             Observable::Ip(ip) => nets(IpNet::from(*ip)).or_else(|| strings(&ip.to_string())),
@@ -307,6 +360,27 @@ impl Warninglists {
 }
 
 impl Warninglists {
+    /// The first substring list (in load order) with a needle inside `lower`.
+    fn substring_hit<'a>(
+        &'a self,
+        lower: &str,
+        applies: &impl Fn(&[u16]) -> Option<WarninglistHit<'a>>,
+    ) -> Option<WarninglistHit<'a>> {
+        if self.needles.is_empty() {
+            return None;
+        }
+        let automaton = self.automaton.get_or_init(|| {
+            aho_corasick::AhoCorasick::new(self.needles.iter().map(|(n, _)| n.as_ref()))
+                .map_err(|e| tracing::warn!("substring warninglists unusable: {e}"))
+                .ok()
+        });
+        let automaton = automaton.as_ref()?;
+        automaton
+            .find_overlapping_iter(lower)
+            .filter_map(|m| self.needles.get(m.pattern().as_usize()))
+            .find_map(|(_, i)| applies(std::slice::from_ref(i)))
+    }
+
     /// A list with an entry inside `net` (a network indicator wider than, say, a public
     /// resolver would catch it too).
     fn inside<'a>(
@@ -332,6 +406,22 @@ fn push_trie<P: prefix_trie::Prefix>(trie: &mut PrefixMap<P, Vec<u16>>, net: P, 
             trie.insert(net, vec![id]);
         }
     }
+}
+
+/// A MISP warninglist expression (`/pattern/flags`, or a bare pattern) as a [`regex::Regex`]:
+/// `i` makes it case-insensitive, `m`, `s` and `x` keep their meaning, `g` and `u` are
+/// irrelevant to a yes/no match.
+fn misp_regex(text: &str) -> Result<regex::Regex, regex::Error> {
+    let (pattern, flags) = match text.strip_prefix('/').and_then(|t| t.rsplit_once('/')) {
+        Some((p, f)) if f.chars().all(|c| c.is_ascii_alphabetic()) => (p, f),
+        _ => (text, ""),
+    };
+    let mut b = regex::RegexBuilder::new(pattern);
+    b.case_insensitive(flags.contains('i'))
+        .multi_line(flags.contains('m'))
+        .dot_matches_new_line(flags.contains('s'))
+        .ignore_whitespace(flags.contains('x'));
+    b.build()
 }
 
 fn push_map(map: &mut FastMap<Box<str>, Vec<u16>>, key: &str, id: u16) {
@@ -369,7 +459,22 @@ mod tests {
             br#"{"name":"List of known hashes for empty files","type":"string","matching_attributes":["md5","sha256"],"list":["D41D8CD98F00B204E9800998ECF8427E"]}"#,
         )
         .unwrap();
-        w.add_json("re", br#"{"name":"r","type":"regex","list":["^a"]}"#)
+        w.add_json(
+            "automated-malware-analysis",
+            br#"{"name":"List of known domains used by automated malware analysis services & security vendors","type":"substring","matching_attributes":["domain","hostname","url","email-src"],"list":["app.any.run","Sandbox.Example"]}"#,
+        )
+        .unwrap();
+        w.add_json(
+            "common-contact-emails",
+            br#"{"name":"Common contact e-mail addresses","type":"regex","matching_attributes":["email-src","email-dst"],"list":["/^(security|noc|soc|abuse)\\@.*\\..*$/i"]}"#,
+        )
+        .unwrap();
+        w.add_json(
+            "broken",
+            br#"{"name":"b","type":"regex","list":["/(unclosed/"]}"#,
+        )
+        .unwrap();
+        w.add_json("odd", br#"{"name":"o","type":"bloom","list":["x"]}"#)
             .unwrap();
         w
     }
@@ -395,7 +500,30 @@ mod tests {
             hit(Md5, "d41d8cd98f00b204e9800998ecf8427e").as_deref(),
             Some("empty-hashes")
         );
-        assert_eq!(w.len(), 3);
-        assert_eq!(w.not_loaded(), ["re".to_owned()]);
+        // substring lists: anywhere in a domain or URL, case-insensitive; never emails
+        assert_eq!(
+            hit(Url, "https://app.any.run/tasks/1234").as_deref(),
+            Some("automated-malware-analysis")
+        );
+        assert_eq!(
+            hit(Domain, "eu.sandbox.example").as_deref(),
+            Some("automated-malware-analysis")
+        );
+        assert_eq!(hit(Domain, "any.run.evil.example"), None);
+        assert_eq!(hit(Email, "x@app.any.run"), None);
+        // regex lists, with MISP's /…/i syntax
+        assert_eq!(
+            hit(Email, "Abuse@provider.example").as_deref(),
+            Some("common-contact-emails")
+        );
+        assert_eq!(hit(Email, "abused@provider.example"), None);
+        assert_eq!(w.len(), 5);
+        let not_loaded = w.not_loaded();
+        assert_eq!(not_loaded.len(), 2, "{not_loaded:?}");
+        assert!(
+            not_loaded[0].starts_with("broken: the expression \"/(unclosed/\" does not compile"),
+            "{not_loaded:?}"
+        );
+        assert_eq!(not_loaded[1], "odd: type \"bloom\" is not supported");
     }
 }

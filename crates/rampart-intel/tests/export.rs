@@ -90,6 +90,36 @@ fn stix_round_trip_loses_nothing() {
     }
 }
 
+/// STIX → Rampart → STIX: a bundle Rampart wrote, read back and written again, is the same
+/// bundle, and every field Rampart keeps (a timeless indicator's `decays` too) survives.
+#[test]
+fn stix_to_rampart_to_stix_is_the_same_bundle() {
+    let mut orig = fixtures();
+    orig[2].decays = false;
+    orig[3].description = None;
+    let bundle = to_stix(&orig, now());
+    let back = round_trip(&serde_json::to_vec(&bundle).unwrap(), Format::Stix);
+    let with_decay = |i: &Indicator| format!("{} decays={}", key(i, true), i.decays);
+    let a: Vec<String> = orig.iter().map(with_decay).collect();
+    let b: Vec<String> = back.iter().map(with_decay).collect();
+    assert_eq!(a, b);
+    assert_eq!(to_stix(&back, now()), bundle);
+    // Rampart's own properties travel in the declared property extension, not as x_ ones
+    let text = serde_json::to_string(&bundle).unwrap();
+    assert!(!text.contains("\"x_rampart"), "{text}");
+    let objects = bundle["objects"].as_array().unwrap();
+    let ext = rampart_intel::export::STIX_EXTENSION_ID;
+    assert!(
+        objects
+            .iter()
+            .any(|o| o["id"] == ext && o["extension_types"][0] == "property-extension")
+    );
+    for o in objects.iter().filter(|o| o["type"] == "indicator") {
+        assert!(o["name"].is_string() && o["description"].is_string(), "{o}");
+        assert_eq!(o["extensions"][ext]["extension_type"], "property-extension");
+    }
+}
+
 #[test]
 fn csv_round_trip_loses_nothing() {
     let orig = fixtures();

@@ -299,6 +299,30 @@ fn warninglists_cover_clouds() {
 }
 
 #[test]
+fn warninglists_of_every_type_load_and_refuse() {
+    let Some(lists) = warninglists() else { return };
+    // every list type in the checkout (cidr, hostname, string, substring, regex) loads
+    assert_eq!(lists.not_loaded(), [] as [String; 0]);
+    let hit = |k, v| {
+        lists
+            .check(&parse(k, v).unwrap())
+            .map(|h| h.name.to_owned())
+    };
+    // substring: a sandbox's report URL
+    assert_eq!(
+        hit(ObservableKind::Url, "https://app.any.run/tasks/0a1b2c").as_deref(),
+        Some("automated-malware-analysis")
+    );
+    // regex: a role address
+    assert_eq!(
+        hit(ObservableKind::Email, "Abuse@provider.example").as_deref(),
+        Some("common-contact-emails")
+    );
+    // not an attacker's own address on a disposable-mail domain
+    assert_eq!(hit(ObservableKind::Email, "kit-admin@0-mail.com"), None);
+}
+
+#[test]
 fn imported_values_match() {
     let mut set = IndicatorSet::new();
     for name in [

@@ -417,7 +417,9 @@ fn stix_export_passes_stix2_validator() {
             exported.to_str().unwrap(),
         ],
     ));
+    // --strict: warnings (custom properties, missing names or descriptions…) fail too.
     let out = Command::new(&validator)
+        .arg("--strict")
         .arg(&exported)
         .output()
         .expect("stix2_validator runs");
