@@ -1,35 +1,37 @@
-use std::path::PathBuf;
-
-/// A store operation failed.
+/// A store operation failed. Every variant names the database (a SQLite path, or a
+/// PostgreSQL URL without its password).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The database could not be opened or created.
-    #[error("cannot open the database {path}: {source}")]
+    #[error("cannot open the database {db}: {source}")]
     Open {
-        path: PathBuf,
+        db: String,
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// Migrations could not be applied.
-    #[error("cannot migrate the database {path}: {source}")]
+    #[error("cannot migrate the database {db}: {source}")]
     Migrate {
-        path: PathBuf,
+        db: String,
         source: sqlx::migrate::MigrateError,
     },
     /// A query failed.
-    #[error("database {path}: {source}")]
-    Query { path: PathBuf, source: sqlx::Error },
-    /// A stored row could not be read back as an indicator.
-    #[error("database {path}: indicator row {id} is unreadable: {source}")]
+    #[error("database {db}: {source}")]
+    Query { db: String, source: sqlx::Error },
+    /// A stored row could not be read back (its JSON no longer fits the type).
+    #[error("database {db}: {what} is unreadable: {source}")]
     Corrupt {
-        path: PathBuf,
-        id: i64,
+        db: String,
+        what: String,
         source: serde_json::Error,
     },
-    /// An indicator could not be serialized.
-    #[error("cannot serialize indicator {value}: {source}")]
+    /// A value could not be serialized.
+    #[error("cannot serialize {value}: {source}")]
     Serialize {
         value: String,
         source: serde_json::Error,
     },
+    /// The store location is neither `sqlite:PATH` nor `postgres://…`.
+    #[error("unknown store {0:?}: give sqlite:PATH or postgres://…")]
+    UnknownStore(String),
 }

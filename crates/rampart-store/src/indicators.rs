@@ -4,7 +4,10 @@ use std::future::Future;
 
 use rampart_intel::{Indicator, ObservableKind, Provenance, Verdict};
 
-use crate::StoreError;
+use sqlx::{Any, Transaction};
+
+use crate::sql::{Bind, Sql};
+use crate::{Store, StoreError};
 
 /// Which indicators [`IndicatorRepo::list`] returns. The default is all of them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -85,5 +88,164 @@ pub fn merge_into(stored: &mut Indicator, incoming: &Indicator) {
     stored.provenance = incoming.provenance.clone();
     if incoming.description.is_some() {
         stored.description.clone_from(&incoming.description);
+    }
+}
+
+impl Store {
+    fn decode_indicator(&self, id: i64, body: &str) -> Result<Indicator, StoreError> {
+        serde_json::from_str(body).map_err(|e| self.corrupt(format!("indicator row {id}"), e))
+    }
+
+    async fn upsert_indicator(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        incoming: &Indicator,
+    ) -> Result<bool, StoreError> {
+        let qerr = self.query_err();
+        let kind = incoming.observable.kind().as_str();
+        let value = incoming.observable.to_string();
+        let key = provenance_key(&incoming.provenance);
+        let existing = sqlx::query(
+            "SELECT id, body FROM indicators WHERE kind = $1 AND value = $2 AND provenance_key = $3",
+        )
+        .bind(kind)
+        .bind(&value)
+        .bind(&key)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(&qerr)?;
+        let (indicator, id, merged) = match existing {
+            Some(row) => {
+                let id = self.get_i64(&row, "id")?;
+                let body = self.get_str(&row, "body")?;
+                let mut stored = self.decode_indicator(id, &body)?;
+                merge_into(&mut stored, incoming);
+                (stored, Some(id), true)
+            }
+            None => (incoming.clone(), None, false),
+        };
+        let body = serde_json::to_string(&indicator).map_err(|source| StoreError::Serialize {
+            value: value.clone(),
+            source,
+        })?;
+        let first = indicator.first_seen.as_microsecond();
+        let last = indicator.last_seen.as_microsecond();
+        let until = indicator.valid_until.map(|t| t.as_microsecond());
+        let id = match id {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE indicators SET verdict = $1, tlp = $2, confidence = $3, first_seen = $4, \
+                     last_seen = $5, sightings = $6, valid_until = $7, body = $8 WHERE id = $9",
+                )
+                .bind(indicator.verdict.as_str())
+                .bind(indicator.tlp.as_str())
+                .bind(i64::from(indicator.confidence.get()))
+                .bind(first)
+                .bind(last)
+                .bind(i64::from(indicator.sightings))
+                .bind(until)
+                .bind(&body)
+                .bind(id)
+                .execute(&mut **tx)
+                .await
+                .map_err(&qerr)?;
+                id
+            }
+            None => {
+                let row = sqlx::query(
+                    "INSERT INTO indicators (kind, value, provenance_key, verdict, tlp, confidence, \
+                     first_seen, last_seen, sightings, valid_until, body) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                )
+                .bind(kind)
+                .bind(&value)
+                .bind(&key)
+                .bind(indicator.verdict.as_str())
+                .bind(indicator.tlp.as_str())
+                .bind(i64::from(indicator.confidence.get()))
+                .bind(first)
+                .bind(last)
+                .bind(i64::from(indicator.sightings))
+                .bind(until)
+                .bind(&body)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(&qerr)?;
+                self.get_i64(&row, "id")?
+            }
+        };
+        for tag in &indicator.tags {
+            sqlx::query(
+                "INSERT INTO indicator_tags (indicator_id, tag, name) VALUES ($1, $2, $3) \
+                 ON CONFLICT (indicator_id, tag) DO NOTHING",
+            )
+            .bind(id)
+            .bind(tag.to_string().to_ascii_lowercase())
+            .bind(tag.name.to_ascii_lowercase())
+            .execute(&mut **tx)
+            .await
+            .map_err(&qerr)?;
+        }
+        Ok(merged)
+    }
+}
+
+impl IndicatorRepo for Store {
+    async fn upsert_many(&self, indicators: &[Indicator]) -> Result<UpsertReport, StoreError> {
+        let qerr = self.query_err();
+        let mut tx = self.pool.begin().await.map_err(&qerr)?;
+        let mut report = UpsertReport::default();
+        for indicator in indicators {
+            if self.upsert_indicator(&mut tx, indicator).await? {
+                report.merged += 1;
+            } else {
+                report.inserted += 1;
+            }
+        }
+        tx.commit().await.map_err(&qerr)?;
+        Ok(report)
+    }
+
+    async fn list(&self, filter: &IndicatorFilter) -> Result<Vec<Indicator>, StoreError> {
+        let mut q = Sql::new("SELECT id, body FROM indicators WHERE 1 = 1");
+        if let Some(kind) = filter.kind {
+            q.and("kind = ", Bind::text(kind.as_str()));
+        }
+        if let Some(verdict) = filter.verdict {
+            q.and("verdict = ", Bind::text(verdict.as_str()));
+        }
+        if let Some(tag) = &filter.tag {
+            let tag = tag.trim().to_ascii_lowercase();
+            q.push(" AND id IN (SELECT indicator_id FROM indicator_tags WHERE tag = ");
+            q.bind(Bind::Text(tag.clone()));
+            q.push(" OR name = ");
+            q.bind(Bind::Text(tag));
+            q.push(")");
+        }
+        q.push(" ORDER BY id");
+        if let Some(limit) = filter.limit {
+            q.push(" LIMIT ");
+            q.bind(Bind::I64(i64::from(limit)));
+        }
+        let rows = q.fetch_all(self).await?;
+        rows.iter()
+            .map(|row| {
+                let id = self.get_i64(row, "id")?;
+                let body = self.get_str(row, "body")?;
+                self.decode_indicator(id, &body)
+            })
+            .collect()
+    }
+
+    async fn all(&self) -> Result<Vec<Indicator>, StoreError> {
+        self.list(&IndicatorFilter::default()).await
+    }
+
+    async fn count(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM indicators")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        Ok(u64::try_from(self.get_i64(&row, "n")?).unwrap_or(0))
     }
 }

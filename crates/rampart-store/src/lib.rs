@@ -1,25 +1,41 @@
-//! Persistence for Rampart behind repository functions.
+//! Persistence for Rampart behind repository functions, on SQLite or PostgreSQL.
 //!
-//! Callers see repository traits ([`IndicatorRepo`]) and plain `rampart-intel` values; SQL
-//! stays inside this crate. The embedded default backend is SQLite ([`SqliteStore`], a
-//! single file, created and migrated on open, SQLite bundled so nothing is needed on the
-//! host). PostgreSQL comes with the server: it implements the same traits with its own
-//! migrations directory (`migrations/postgres`, same version numbers), so the DDL and
-//! queries here are kept portable (`$N` placeholders, `ON CONFLICT`, timestamps as
-//! `BIGINT` microseconds since the Unix epoch, JSON as `TEXT`).
+//! Callers see one type, [`Store`], whose methods take and return plain model values
+//! (`rampart-intel` indicators, `rampart-model` sign-ins and findings); SQL stays inside
+//! this crate. Two backends share one code path (sqlx's `Any` driver): the embedded
+//! default is SQLite ([`Store::open`]: one file, created and migrated on open, SQLite
+//! bundled so nothing is needed on the host); [`Store::open_postgres`] connects to
+//! PostgreSQL. Each has its migrations directory (`migrations/sqlite`,
+//! `migrations/postgres`, the same version numbers), applied on open. Queries are
+//! portable: `$N` placeholders, `ON CONFLICT`, `RETURNING`, timestamps as `BIGINT`
+//! microseconds since the Unix epoch, JSON as `TEXT`, every integer `BIGINT`.
 //!
-//! An indicator is stored as the columns queried on (kind, canonical value, verdict, TLP,
-//! first/last seen, valid-until) plus its full JSON, so nothing is lost in a round trip.
-//! The same value from the same provenance (feed, report or alert — not the line it was
-//! on) is one row: a re-import merges sightings, first/last seen and tags into it.
+//! What it holds:
+//! - indicators ([`IndicatorRepo`]): the columns queried on plus the full JSON; the same
+//!   value from the same provenance is one row, a re-import merges into it;
+//! - tenants, and accepted ingest batches with their sign-ins and dead letters, committed
+//!   in one transaction ([`Store::commit_batch`]): durable when it returns;
+//! - alerts under an idempotent key, stored with the engine's checkpoint in one
+//!   transaction ([`Store::store_detection`]): re-running detection never duplicates;
+//! - engine checkpoints, an append-only audit log (the database refuses UPDATE and
+//!   DELETE on it), API tokens as SHA-256 hashes with a role and an optional tenant.
 //!
 //! This crate knows nothing of HTTP or detection. The API is async (sqlx on tokio); a
 //! command-line caller runs it on a current-thread runtime.
 
+mod access;
+mod alerts;
 mod error;
 mod indicators;
-mod sqlite;
+mod records;
+mod sql;
+mod store;
 
+pub use access::{ApiToken, AuditEntry, NewAudit, Role};
+pub use alerts::{AlertFilter, AlertRow, DetectionReport};
 pub use error::StoreError;
 pub use indicators::{IndicatorFilter, IndicatorRepo, UpsertReport, merge_into, provenance_key};
-pub use sqlite::SqliteStore;
+pub use records::{
+    BatchReceipt, DeadLetter, DeadLetterFilter, NewBatch, NewDeadLetter, StoredSignIn, TenantRow,
+};
+pub use store::{Backend, SqliteStore, Store};

@@ -1,11 +1,14 @@
-//! The SQLite indicator repository on a temporary file.
+//! The indicator repository, on every backend (see `common`).
 
+mod common;
+
+use common::each_backend;
 use jiff::Timestamp;
 use rampart_intel::{
     Confidence, Indicator, ObservableKind, Provenance, Tag, TagKind, Tlp, Verdict, parse_inferred,
 };
 use rampart_model::TenantId;
-use rampart_store::{IndicatorFilter, IndicatorRepo, SqliteStore};
+use rampart_store::{IndicatorFilter, IndicatorRepo, SqliteStore, Store};
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -44,134 +47,128 @@ fn full() -> Indicator {
     i
 }
 
-async fn open(dir: &tempfile::TempDir) -> SqliteStore {
-    SqliteStore::open(&dir.path().join("sub").join("rampart.sqlite"))
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn every_field_round_trips() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    let mut cidr = indicator("198.51.100.0/24", "other", 1);
-    cidr.provenance = Provenance::Report {
-        name: "APT report".into(),
-    };
-    let mut alert = indicator("AS64500", "x", 1);
-    alert.provenance = Provenance::Alert {
-        tenant: TenantId::new("acme-dental").unwrap(),
-        alert_id: "F-123".into(),
-    };
-    alert.tlp = Tlp::Red;
-    let originals = vec![
-        full(),
-        cidr,
-        indicator("2001:DB8::1", "x", 2),
-        alert,
-        indicator("d41d8cd98f00b204e9800998ecf8427e", "x", 3),
-    ];
-    let report = store.upsert_many(&originals).await.unwrap();
-    assert_eq!((report.inserted, report.merged), (5, 0));
-    assert_eq!(store.count().await.unwrap(), 5);
-    store.close().await;
-    // Reopening applies no migration twice and finds everything.
-    let store = open(&dir).await;
-    assert_eq!(store.all().await.unwrap(), originals);
+    each_backend(async |store: Store| {
+        let mut cidr = indicator("198.51.100.0/24", "other", 1);
+        cidr.provenance = Provenance::Report {
+            name: "APT report".into(),
+        };
+        let mut alert = indicator("AS64500", "x", 1);
+        alert.provenance = Provenance::Alert {
+            tenant: TenantId::new("acme-dental").unwrap(),
+            alert_id: "F-123".into(),
+        };
+        alert.tlp = Tlp::Red;
+        let originals = vec![
+            full(),
+            cidr,
+            indicator("2001:DB8::1", "x", 2),
+            alert,
+            indicator("d41d8cd98f00b204e9800998ecf8427e", "x", 3),
+        ];
+        let report = store.upsert_many(&originals).await.unwrap();
+        assert_eq!((report.inserted, report.merged), (5, 0));
+        assert_eq!(store.count().await.unwrap(), 5);
+        assert_eq!(store.all().await.unwrap(), originals);
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn same_value_and_source_merge() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    let first = full();
-    store
-        .upsert_many(std::slice::from_ref(&first))
-        .await
-        .unwrap();
-    let mut again = indicator("hxxp://evil[.]example/login", "campaign.csv", 9);
-    again.first_seen = ts("2026-09-01T00:00:00Z");
-    again.last_seen = ts("2026-11-22T00:00:00Z");
-    again.sightings = 2;
-    again.tags = vec![
-        Tag::new(TagKind::Campaign, "Frosty Fox"),
-        Tag::new(TagKind::Actor, "FIN-X"),
-    ];
-    // Another source for the same value is a separate record.
-    let other = indicator("hxxp://evil[.]example/login", "another-feed", 1);
-    let report = store.upsert_many(&[again, other]).await.unwrap();
-    assert_eq!((report.inserted, report.merged), (1, 1));
-    let all = store.all().await.unwrap();
-    assert_eq!(all.len(), 2);
-    let merged = &all[0];
-    assert_eq!(merged.sightings, 9);
-    assert_eq!(merged.first_seen, ts("2026-09-01T00:00:00Z"));
-    assert_eq!(merged.last_seen, ts("2026-11-22T00:00:00Z"));
-    assert_eq!(merged.tags.len(), 4);
-    assert!(merged.tags.contains(&Tag::new(TagKind::Actor, "FIN-X")));
-    assert_eq!(merged.description, first.description);
-    // The tag added by the merge is searchable.
-    let by_actor = store
-        .list(&IndicatorFilter {
-            tag: Some("actor:fin-x".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(by_actor.len(), 1);
+    each_backend(async |store: Store| {
+        let first = full();
+        store
+            .upsert_many(std::slice::from_ref(&first))
+            .await
+            .unwrap();
+        let mut again = indicator("hxxp://evil[.]example/login", "campaign.csv", 9);
+        again.first_seen = ts("2026-09-01T00:00:00Z");
+        again.last_seen = ts("2026-11-22T00:00:00Z");
+        again.sightings = 2;
+        again.tags = vec![
+            Tag::new(TagKind::Campaign, "Frosty Fox"),
+            Tag::new(TagKind::Actor, "FIN-X"),
+        ];
+        // Another source for the same value is a separate record.
+        let other = indicator("hxxp://evil[.]example/login", "another-feed", 1);
+        let report = store.upsert_many(&[again, other]).await.unwrap();
+        assert_eq!((report.inserted, report.merged), (1, 1));
+        let all = store.all().await.unwrap();
+        assert_eq!(all.len(), 2);
+        let merged = &all[0];
+        assert_eq!(merged.sightings, 9);
+        assert_eq!(merged.first_seen, ts("2026-09-01T00:00:00Z"));
+        assert_eq!(merged.last_seen, ts("2026-11-22T00:00:00Z"));
+        assert_eq!(merged.tags.len(), 4);
+        assert!(merged.tags.contains(&Tag::new(TagKind::Actor, "FIN-X")));
+        assert_eq!(merged.description, first.description);
+        // The tag added by the merge is searchable.
+        let by_actor = store
+            .list(&IndicatorFilter {
+                tag: Some("actor:fin-x".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(by_actor.len(), 1);
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn filters() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    let mut benign = indicator("8.8.8.8", "allow", 1);
-    benign.verdict = Verdict::BenignAllow;
-    let items = vec![
-        full(),
-        indicator("203.0.113.9", "feed", 1),
-        indicator("203.0.113.10", "feed", 2),
-        indicator("evil.example", "feed", 3),
-        benign,
-    ];
-    store.upsert_many(&items).await.unwrap();
-    let list = |f: IndicatorFilter| {
-        let store = store.clone();
-        async move { store.list(&f).await.unwrap() }
-    };
-    let ipv4 = list(IndicatorFilter {
-        kind: Some(ObservableKind::Ipv4),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(ipv4.len(), 3);
-    let malicious_ipv4 = list(IndicatorFilter {
-        kind: Some(ObservableKind::Ipv4),
-        verdict: Some(Verdict::Malicious),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(malicious_ipv4.len(), 2);
-    let limited = list(IndicatorFilter {
-        limit: Some(2),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(limited, items[..2].to_vec());
-    for tag in ["Frosty Fox", "campaign:frosty fox", "LUMMA"] {
-        let tagged = list(IndicatorFilter {
-            tag: Some(tag.into()),
+    each_backend(async |store: Store| {
+        let mut benign = indicator("8.8.8.8", "allow", 1);
+        benign.verdict = Verdict::BenignAllow;
+        let items = vec![
+            full(),
+            indicator("203.0.113.9", "feed", 1),
+            indicator("203.0.113.10", "feed", 2),
+            indicator("evil.example", "feed", 3),
+            benign,
+        ];
+        store.upsert_many(&items).await.unwrap();
+        let list = |f: IndicatorFilter| {
+            let store = store.clone();
+            async move { store.list(&f).await.unwrap() }
+        };
+        let ipv4 = list(IndicatorFilter {
+            kind: Some(ObservableKind::Ipv4),
             ..Default::default()
         })
         .await;
-        assert_eq!(tagged, vec![full()], "tag {tag}");
-    }
-    let none = list(IndicatorFilter {
-        tag: Some("nothing".into()),
-        ..Default::default()
+        assert_eq!(ipv4.len(), 3);
+        let malicious_ipv4 = list(IndicatorFilter {
+            kind: Some(ObservableKind::Ipv4),
+            verdict: Some(Verdict::Malicious),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(malicious_ipv4.len(), 2);
+        let limited = list(IndicatorFilter {
+            limit: Some(2),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(limited, items[..2].to_vec());
+        for tag in ["Frosty Fox", "campaign:frosty fox", "LUMMA"] {
+            let tagged = list(IndicatorFilter {
+                tag: Some(tag.into()),
+                ..Default::default()
+            })
+            .await;
+            assert_eq!(tagged, vec![full()], "tag {tag}");
+        }
+        let none = list(IndicatorFilter {
+            tag: Some("nothing".into()),
+            ..Default::default()
+        })
+        .await;
+        assert!(none.is_empty());
     })
     .await;
-    assert!(none.is_empty());
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -190,13 +187,25 @@ async fn open_errors_name_the_path() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn duplicates_in_one_batch_merge() {
+    each_backend(async |store: Store| {
+        let a = indicator("evil[.]example", "feed", 1);
+        let b = indicator("EVIL.example", "feed", 7);
+        let report = store.upsert_many(&[a, b]).await.unwrap();
+        assert_eq!((report.inserted, report.merged), (1, 1));
+        let all = store.all().await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].sightings, 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn reopening_migrates_once_and_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    let a = indicator("evil[.]example", "feed", 1);
-    let b = indicator("EVIL.example", "feed", 7);
-    let report = store.upsert_many(&[a, b]).await.unwrap();
-    assert_eq!((report.inserted, report.merged), (1, 1));
-    let all = store.all().await.unwrap();
-    assert_eq!(all.len(), 1);
-    assert_eq!(all[0].sightings, 2);
+    let path = dir.path().join("rampart.sqlite");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.upsert_many(&[full()]).await.unwrap();
+    store.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(store.all().await.unwrap(), vec![full()]);
 }

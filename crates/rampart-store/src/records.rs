@@ -1,0 +1,429 @@
+//! What the streaming server keeps: tenants, accepted batches with their sign-ins, dead
+//! letters and engine checkpoints.
+
+use jiff::Timestamp;
+use rampart_model::{SignIn, TenantId};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+
+use crate::sql::{Bind, Sql};
+use crate::store::now_us;
+use crate::{Backend, Store, StoreError};
+
+/// A record that could not be accepted, to keep in the dead-letter store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDeadLetter {
+    /// 1-based position of the record in its batch; 0 for a problem with the whole body.
+    pub index: u64,
+    pub line: Option<u64>,
+    pub reason: String,
+    /// The record's text, where known.
+    pub raw: Option<String>,
+    /// True when retrying can succeed without a new client request (e.g. once the
+    /// configuration claims the record's provider tenant id).
+    pub retryable: bool,
+}
+
+/// One ingest request's outcome, to commit in one transaction.
+#[derive(Clone, Debug)]
+pub struct NewBatch<'a> {
+    pub tenant: &'a TenantId,
+    /// Where it came from (e.g. `api`, `retry of dead letter 7`).
+    pub origin: &'a str,
+    /// Accepted sign-ins (their tenant set).
+    pub signins: &'a [SignIn],
+    /// Records of a known format that are not sign-ins.
+    pub skipped: u64,
+    pub dead_letters: &'a [NewDeadLetter],
+    /// A dead letter this batch resolves (a successful retry): marked resolved in the
+    /// same transaction.
+    pub resolves: Option<i64>,
+}
+
+/// What [`Store::commit_batch`] stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchReceipt {
+    /// The batch's sequence number (increasing in commit order).
+    pub seq: i64,
+    /// Sign-ins stored for the first time.
+    pub inserted: u64,
+    /// Sign-ins already stored (same tenant, format and record id): not stored twice.
+    pub duplicates: u64,
+    /// The ids of the dead letters written, in the order given.
+    pub dead_letter_ids: Vec<i64>,
+}
+
+/// A stored sign-in and the batch it came in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredSignIn {
+    pub batch_seq: i64,
+    pub signin: SignIn,
+}
+
+/// A stored dead letter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeadLetter {
+    pub id: i64,
+    pub tenant: String,
+    pub batch_seq: Option<i64>,
+    pub origin: String,
+    pub index: u64,
+    pub line: Option<u64>,
+    pub reason: String,
+    pub raw: Option<String>,
+    pub retryable: bool,
+    /// `open`, or `resolved` once a retry accepted it.
+    pub status: String,
+    pub attempts: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Which dead letters [`Store::list_dead_letters`] returns (newest first).
+#[derive(Clone, Debug, Default)]
+pub struct DeadLetterFilter {
+    pub tenant: Option<String>,
+    pub status: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// A tenant the server knows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TenantRow {
+    pub slug: String,
+    pub name: Option<String>,
+}
+
+fn ts(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn unsigned(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn signed(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Adds a tenant, or updates its name.
+    pub async fn upsert_tenant(
+        &self,
+        slug: &TenantId,
+        name: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tenants (slug, name, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
+        )
+        .bind(slug.as_str())
+        .bind(name)
+        .bind(now_us())
+        .execute(&self.pool)
+        .await
+        .map_err(self.query_err())?;
+        Ok(())
+    }
+
+    /// Every tenant, by slug.
+    pub async fn tenants(&self) -> Result<Vec<TenantRow>, StoreError> {
+        let rows = sqlx::query("SELECT slug, name FROM tenants ORDER BY slug")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        rows.iter()
+            .map(|r| {
+                Ok(TenantRow {
+                    slug: self.get_str(r, "slug")?,
+                    name: self.get_opt_str(r, "name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a batch — its sign-ins (a duplicate is not stored twice) and dead letters —
+    /// in one transaction: when this returns, the batch is durable. Batches are numbered
+    /// in commit order (PostgreSQL: the batches table is locked for the insert, so a
+    /// reader that has seen seq N will never later find a smaller one committed).
+    pub async fn commit_batch(&self, batch: &NewBatch<'_>) -> Result<BatchReceipt, StoreError> {
+        let qerr = self.query_err();
+        let mut tx = self.pool.begin().await.map_err(&qerr)?;
+        if self.backend() == Backend::Postgres {
+            sqlx::query("LOCK TABLE batches IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .map_err(&qerr)?;
+        }
+        let now = now_us();
+        let row = sqlx::query(
+            "INSERT INTO batches (tenant, origin, received_at, accepted, duplicates, skipped, rejected) \
+             VALUES ($1, $2, $3, 0, 0, $4, $5) RETURNING seq",
+        )
+        .bind(batch.tenant.as_str())
+        .bind(batch.origin)
+        .bind(now)
+        .bind(signed(batch.skipped))
+        .bind(signed(batch.dead_letters.len() as u64))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(&qerr)?;
+        let seq = self.get_i64(&row, "seq")?;
+        let mut inserted = 0u64;
+        for s in batch.signins {
+            let tenant = s.tenant.as_ref().unwrap_or(batch.tenant);
+            let body = serde_json::to_string(s).map_err(|source| StoreError::Serialize {
+                value: format!("sign-in {}", s.record_id),
+                source,
+            })?;
+            let done = sqlx::query(
+                "INSERT INTO signins (batch_seq, tenant, source_format, record_id, user_name, time, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (tenant, source_format, record_id) DO NOTHING",
+            )
+            .bind(seq)
+            .bind(tenant.as_str())
+            .bind(s.source_format.as_str())
+            .bind(&s.record_id)
+            .bind(&s.user)
+            .bind(s.time.as_microsecond())
+            .bind(body)
+            .execute(&mut *tx)
+            .await
+            .map_err(&qerr)?;
+            inserted += done.rows_affected();
+        }
+        let duplicates = batch.signins.len() as u64 - inserted;
+        let mut dead_letter_ids = Vec::with_capacity(batch.dead_letters.len());
+        for d in batch.dead_letters {
+            dead_letter_ids.push(
+                self.insert_dead_letter(&mut tx, batch.tenant, Some(seq), batch.origin, d, now)
+                    .await?,
+            );
+        }
+        sqlx::query("UPDATE batches SET accepted = $1, duplicates = $2 WHERE seq = $3")
+            .bind(signed(inserted + duplicates))
+            .bind(signed(duplicates))
+            .bind(seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(&qerr)?;
+        if let Some(id) = batch.resolves {
+            sqlx::query(
+                "UPDATE dead_letters SET status = 'resolved', attempts = attempts + 1, \
+                 updated_at = $1 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(&qerr)?;
+        }
+        tx.commit().await.map_err(&qerr)?;
+        Ok(BatchReceipt {
+            seq,
+            inserted,
+            duplicates,
+            dead_letter_ids,
+        })
+    }
+
+    async fn insert_dead_letter(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        tenant: &TenantId,
+        batch_seq: Option<i64>,
+        origin: &str,
+        d: &NewDeadLetter,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO dead_letters (tenant, batch_seq, origin, record_index, line, reason, raw, \
+             retryable, status, attempts, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 0, $9, $9) RETURNING id",
+        )
+        .bind(tenant.as_str())
+        .bind(batch_seq)
+        .bind(origin)
+        .bind(signed(d.index))
+        .bind(d.line.map(signed))
+        .bind(&d.reason)
+        .bind(d.raw.as_deref())
+        .bind(i64::from(d.retryable))
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(self.query_err())?;
+        self.get_i64(&row, "id")
+    }
+
+    /// A retry of a dead letter that failed again: the new reason, one more attempt.
+    pub async fn dead_letter_retry_failed(
+        &self,
+        id: i64,
+        reason: &str,
+        retryable: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE dead_letters SET reason = $1, retryable = $2, attempts = attempts + 1, \
+             updated_at = $3 WHERE id = $4",
+        )
+        .bind(reason)
+        .bind(i64::from(retryable))
+        .bind(now_us())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(self.query_err())?;
+        Ok(())
+    }
+
+    /// The highest committed batch sequence number (0 when there is none).
+    pub async fn last_batch_seq(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM batches")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        self.get_i64(&row, "n")
+    }
+
+    /// The sign-ins first stored by batches `after < seq <= upto`, in batch order.
+    pub async fn signins_in_batches(
+        &self,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<StoredSignIn>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, batch_seq, body FROM signins WHERE batch_seq > $1 AND batch_seq <= $2 \
+             ORDER BY batch_seq, id",
+        )
+        .bind(after)
+        .bind(upto)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.query_err())?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredSignIn {
+                    batch_seq: self.get_i64(r, "batch_seq")?,
+                    signin: self.decode_signin(r)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every stored sign-in (all tenants) with event time at or after `since`, by time.
+    pub async fn signins_since(&self, since: Timestamp) -> Result<Vec<SignIn>, StoreError> {
+        let rows = sqlx::query("SELECT id, body FROM signins WHERE time >= $1 ORDER BY time, id")
+            .bind(since.as_microsecond())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        rows.iter().map(|r| self.decode_signin(r)).collect()
+    }
+
+    /// How many sign-ins are stored, per tenant.
+    pub async fn signin_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tenant, COUNT(*) AS n FROM signins GROUP BY tenant ORDER BY tenant",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.query_err())?;
+        rows.iter()
+            .map(|r| Ok((self.get_str(r, "tenant")?, unsigned(self.get_i64(r, "n")?))))
+            .collect()
+    }
+
+    fn decode_signin(&self, row: &AnyRow) -> Result<SignIn, StoreError> {
+        let id = self.get_i64(row, "id")?;
+        let body = self.get_str(row, "body")?;
+        serde_json::from_str(&body).map_err(|e| self.corrupt(format!("sign-in row {id}"), e))
+    }
+
+    /// Dead letters that pass `filter`, newest first (at most 1000).
+    pub async fn list_dead_letters(
+        &self,
+        filter: &DeadLetterFilter,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        let mut q = Sql::new("SELECT * FROM dead_letters WHERE 1 = 1");
+        if let Some(t) = &filter.tenant {
+            q.and("tenant = ", Bind::Text(t.clone()));
+        }
+        if let Some(s) = &filter.status {
+            q.and("status = ", Bind::Text(s.clone()));
+        }
+        q.push(" ORDER BY id DESC LIMIT ");
+        q.bind(Bind::I64(i64::from(filter.limit.unwrap_or(1000).min(1000))));
+        let rows = q.fetch_all(self).await?;
+        rows.iter().map(|r| self.dead_letter_row(r)).collect()
+    }
+
+    /// One dead letter.
+    pub async fn dead_letter(&self, id: i64) -> Result<Option<DeadLetter>, StoreError> {
+        let row = sqlx::query("SELECT * FROM dead_letters WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        row.as_ref().map(|r| self.dead_letter_row(r)).transpose()
+    }
+
+    fn dead_letter_row(&self, r: &AnyRow) -> Result<DeadLetter, StoreError> {
+        Ok(DeadLetter {
+            id: self.get_i64(r, "id")?,
+            tenant: self.get_str(r, "tenant")?,
+            batch_seq: self.get_opt_i64(r, "batch_seq")?,
+            origin: self.get_str(r, "origin")?,
+            index: unsigned(self.get_i64(r, "record_index")?),
+            line: self.get_opt_i64(r, "line")?.map(unsigned),
+            reason: self.get_str(r, "reason")?,
+            raw: self.get_opt_str(r, "raw")?,
+            retryable: self.get_i64(r, "retryable")? != 0,
+            status: self.get_str(r, "status")?,
+            attempts: unsigned(self.get_i64(r, "attempts")?),
+            created_at: ts(self.get_i64(r, "created_at")?),
+            updated_at: ts(self.get_i64(r, "updated_at")?),
+        })
+    }
+
+    /// A checkpoint's position (`None` before the first).
+    pub async fn checkpoint(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT position FROM checkpoints WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        row.as_ref()
+            .map(|r| self.get_i64(r, "position"))
+            .transpose()
+    }
+
+    pub(crate) async fn set_checkpoint_in(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        name: &str,
+        position: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO checkpoints (name, position, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(position)
+        .bind(now_us())
+        .execute(&mut **tx)
+        .await
+        .map_err(self.query_err())?;
+        Ok(())
+    }
+
+    /// Sets a checkpoint on its own (detection stores its checkpoint with its alerts:
+    /// [`Store::store_detection`]).
+    pub async fn set_checkpoint(&self, name: &str, position: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(self.query_err())?;
+        self.set_checkpoint_in(&mut tx, name, position).await?;
+        tx.commit().await.map_err(self.query_err())
+    }
+}

@@ -1,0 +1,366 @@
+//! The streaming server's records — batches, sign-ins, dead letters, alerts, checkpoints,
+//! audit log, tokens — on every backend (see `common`).
+
+mod common;
+
+use common::each_backend;
+use jiff::Timestamp;
+use rampart_model::{Finding, SignIn, TenantId};
+use rampart_store::{
+    AlertFilter, DeadLetterFilter, NewAudit, NewBatch, NewDeadLetter, Role, Store,
+};
+
+fn tenant(s: &str) -> TenantId {
+    TenantId::new(s).unwrap()
+}
+
+fn signin(tenant: &str, user: &str, time: &str, id: &str) -> SignIn {
+    serde_json::from_value(serde_json::json!({
+        "tenant": tenant,
+        "user": user,
+        "time": time,
+        "ip": "198.51.100.7",
+        "outcome": "success",
+        "source_format": "entra_graph",
+        "record_id": id,
+    }))
+    .unwrap()
+}
+
+fn finding(tenant: &str, user: &str, time: &str, subject: &str, severity: &str) -> Finding {
+    serde_json::from_value(serde_json::json!({
+        "kind": "password_spray",
+        "severity": severity,
+        "score": 70,
+        "tenant": tenant,
+        "user": user,
+        "time": time,
+        "title": format!("spray against {user}"),
+        "event_ids": ["a", subject],
+        "evidence": {
+            "ip": "203.0.113.5", "attempts": [], "users_targeted": [user],
+            "users_here": 1, "users_total": 1, "other_tenants": 0,
+            "window_minutes": 10.0, "reasons": []
+        }
+    }))
+    .unwrap()
+}
+
+fn dead(index: u64, reason: &str) -> NewDeadLetter {
+    NewDeadLetter {
+        index,
+        line: Some(index),
+        reason: reason.into(),
+        raw: Some(format!("{{\"n\": {index}}}")),
+        retryable: index.is_multiple_of(2),
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_batch_stores_signins_and_dead_letters_together() {
+    each_backend(async |store: Store| {
+        let acme = tenant("acme");
+        store.upsert_tenant(&acme, Some("Acme")).await.unwrap();
+        store.upsert_tenant(&acme, Some("Acme Inc")).await.unwrap();
+        assert_eq!(store.tenants().await.unwrap().len(), 1);
+        assert_eq!(store.last_batch_seq().await.unwrap(), 0);
+        let signins = vec![
+            signin("acme", "a@acme.test", "2026-11-01T10:00:00Z", "r1"),
+            signin("acme", "b@acme.test", "2026-11-01T11:00:00Z", "r2"),
+        ];
+        let dls = vec![dead(3, "not JSON"), dead(4, "no tenant")];
+        let first = store
+            .commit_batch(&NewBatch {
+                tenant: &acme,
+                origin: "api",
+                signins: &signins,
+                skipped: 1,
+                dead_letters: &dls,
+                resolves: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!((first.inserted, first.duplicates), (2, 0));
+        assert_eq!(first.dead_letter_ids.len(), 2);
+        // The same records again, plus one new: duplicates are not stored twice.
+        let again = vec![
+            signins[1].clone(),
+            signin("acme", "c@acme.test", "2026-11-02T09:00:00Z", "r3"),
+        ];
+        let second = store
+            .commit_batch(&NewBatch {
+                tenant: &acme,
+                origin: "api",
+                signins: &again,
+                skipped: 0,
+                dead_letters: &[],
+                resolves: None,
+            })
+            .await
+            .unwrap();
+        assert!(second.seq > first.seq);
+        assert_eq!((second.inserted, second.duplicates), (1, 1));
+        assert_eq!(store.last_batch_seq().await.unwrap(), second.seq);
+        let in_first = store.signins_in_batches(0, first.seq).await.unwrap();
+        assert_eq!(in_first.len(), 2);
+        assert_eq!(in_first[0].signin, signins[0]);
+        let both = store.signins_in_batches(0, second.seq).await.unwrap();
+        assert_eq!(both.len(), 3);
+        let since = store
+            .signins_since("2026-11-01T10:30:00Z".parse().unwrap())
+            .await
+            .unwrap();
+        let ids: Vec<&str> = since.iter().map(|s| s.record_id.as_str()).collect();
+        assert_eq!(ids, ["r2", "r3"]);
+        assert_eq!(
+            store.signin_counts().await.unwrap(),
+            vec![("acme".to_owned(), 3)]
+        );
+
+        let listed = store
+            .list_dead_letters(&DeadLetterFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].id, first.dead_letter_ids[1], "newest first");
+        assert_eq!(listed[0].reason, "no tenant");
+        assert!(listed[0].retryable);
+        assert_eq!(listed[0].status, "open");
+        assert_eq!(listed[1].raw.as_deref(), Some("{\"n\": 3}"));
+        assert_eq!(listed[1].line, Some(3));
+        assert_eq!(listed[1].batch_seq, Some(first.seq));
+        let other = store
+            .list_dead_letters(&DeadLetterFilter {
+                tenant: Some("other".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(other.is_empty());
+
+        // A retry that fails again keeps the letter open with the new reason.
+        let id = first.dead_letter_ids[1];
+        store
+            .dead_letter_retry_failed(id, "still no tenant", true)
+            .await
+            .unwrap();
+        let dl = store.dead_letter(id).await.unwrap().unwrap();
+        assert_eq!((dl.status.as_str(), dl.attempts), ("open", 1));
+        assert_eq!(dl.reason, "still no tenant");
+        // A retry that succeeds resolves it in the batch's transaction.
+        let fixed = vec![signin("acme", "d@acme.test", "2026-11-03T09:00:00Z", "r4")];
+        store
+            .commit_batch(&NewBatch {
+                tenant: &acme,
+                origin: "retry",
+                signins: &fixed,
+                skipped: 0,
+                dead_letters: &[],
+                resolves: Some(id),
+            })
+            .await
+            .unwrap();
+        let dl = store.dead_letter(id).await.unwrap().unwrap();
+        assert_eq!((dl.status.as_str(), dl.attempts), ("resolved", 2));
+        let open = store
+            .list_dead_letters(&DeadLetterFilter {
+                status: Some("open".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(open.len(), 1);
+        assert!(store.dead_letter(9999).await.unwrap().is_none());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn alerts_are_idempotent_by_key_and_stored_with_the_checkpoint() {
+    each_backend(async |store: Store| {
+        assert_eq!(store.checkpoint("detect").await.unwrap(), None);
+        let f1 = finding("acme", "a@acme.test", "2026-11-01T10:00:00Z", "r1", "high");
+        let f2 = finding(
+            "brightline",
+            "b@bl.test",
+            "2026-11-02T10:00:00Z",
+            "r2",
+            "medium",
+        );
+        let batch = vec![("k1".to_owned(), f1.clone()), ("k2".to_owned(), f2.clone())];
+        let r = store.store_detection(&batch, ("detect", 5)).await.unwrap();
+        assert_eq!((r.inserted, r.amended, r.unchanged), (2, 0, 0));
+        assert_eq!(store.checkpoint("detect").await.unwrap(), Some(5));
+        // Running detection again over the same events raises nothing new.
+        let r = store.store_detection(&batch, ("detect", 6)).await.unwrap();
+        assert_eq!((r.inserted, r.amended, r.unchanged), (0, 0, 2));
+        assert_eq!(store.checkpoint("detect").await.unwrap(), Some(6));
+        // A changed finding under the same key amends the alert.
+        let mut f1b = f1.clone();
+        f1b.severity = rampart_model::Severity::Critical;
+        let r = store
+            .store_detection(&[("k1".to_owned(), f1b.clone())], ("detect", 7))
+            .await
+            .unwrap();
+        assert_eq!((r.inserted, r.amended, r.unchanged), (0, 1, 0));
+
+        let all = store.alerts(&AlertFilter::default()).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].finding, f2, "newest event time first");
+        assert_eq!(all[1].finding, f1b);
+        assert_eq!((all[1].revision, all[1].status.as_str()), (1, "new"));
+        let one = store.alert(all[1].id).await.unwrap().unwrap();
+        assert_eq!(one, all[1]);
+        assert!(store.alert(424242).await.unwrap().is_none());
+
+        let only = |filter: AlertFilter| {
+            let store = store.clone();
+            async move {
+                store
+                    .alerts(&filter)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|a| a.key)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let acme = only(AlertFilter {
+            tenants: Some(vec!["acme".into()]),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(acme, ["k1"]);
+        assert!(
+            only(AlertFilter {
+                tenants: Some(vec![]),
+                ..Default::default()
+            })
+            .await
+            .is_empty()
+        );
+        assert_eq!(
+            only(AlertFilter {
+                severity: Some("critical".into()),
+                ..Default::default()
+            })
+            .await,
+            ["k1"]
+        );
+        assert_eq!(
+            only(AlertFilter {
+                since: Some("2026-11-02T00:00:00Z".parse().unwrap()),
+                ..Default::default()
+            })
+            .await,
+            ["k2"]
+        );
+        assert_eq!(
+            only(AlertFilter {
+                limit: Some(1),
+                ..Default::default()
+            })
+            .await,
+            ["k2"]
+        );
+        assert!(
+            only(AlertFilter {
+                kind: Some("impossible_travel".into()),
+                ..Default::default()
+            })
+            .await
+            .is_empty()
+        );
+        assert_eq!(
+            store.alert_counts().await.unwrap(),
+            vec![("password_spray".to_owned(), 2)]
+        );
+
+        // Raising and amending are in the audit log, about the alert.
+        let history = store
+            .audit(Some(&format!("alert:{}", all[1].id)), 100)
+            .await
+            .unwrap();
+        let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["alert.raised", "alert.amended"]);
+        assert_eq!(history[0].tenant.as_deref(), Some("acme"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_audit_log_is_append_only() {
+    each_backend(async |store: Store| {
+        let id = store
+            .append_audit(&NewAudit {
+                actor: "test",
+                action: "thing.done",
+                tenant: None,
+                subject: Some("thing:1"),
+                detail: "{\"n\": 1}",
+            })
+            .await
+            .unwrap();
+        let err = store.try_rewrite_audit(id).await.unwrap_err().to_string();
+        assert!(err.contains("append-only"), "{err}");
+        let entries = store.audit(Some("thing:1"), 10).await.unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].action, "thing.done");
+        assert_eq!(entries[0].detail["n"], 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn tokens_are_found_by_hash_only() {
+    each_backend(async |store: Store| {
+        let hash = "ab".repeat(32);
+        let t = store
+            .create_token("ingest-acme", Role::Ingest, Some("acme"), &hash)
+            .await
+            .unwrap();
+        assert_eq!(t.role, Role::Ingest);
+        let found = store.token_by_hash(&hash).await.unwrap().unwrap();
+        assert_eq!(found, t);
+        assert!(
+            store
+                .token_by_hash(&"ac".repeat(32))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let admin = store
+            .create_token("admin", Role::MspAdmin, None, &"cd".repeat(32))
+            .await
+            .unwrap();
+        assert_eq!(admin.tenant, None);
+        // The same hash twice is refused.
+        assert!(
+            store
+                .create_token("again", Role::MspAdmin, None, &hash)
+                .await
+                .is_err()
+        );
+        let audit = store
+            .audit(Some(&format!("token:{}", t.id)), 10)
+            .await
+            .unwrap();
+        assert_eq!(audit[0].action, "token.created");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn store_specs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.sqlite");
+    let store = Store::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+    assert_eq!(store.backend(), rampart_store::Backend::Sqlite);
+    assert!(path.exists());
+    let err = Store::connect("mysql://x").await.unwrap_err().to_string();
+    assert!(err.contains("sqlite:PATH"), "{err}");
+    let _ = Timestamp::now();
+}
