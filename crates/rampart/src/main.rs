@@ -9,7 +9,9 @@ mod indicators;
 mod intel;
 mod output;
 mod rules;
+mod serve;
 mod sigma_hunt;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -131,6 +133,35 @@ enum Command {
     Intel {
         #[command(subcommand)]
         what: IntelWhat,
+    },
+    /// Run the ingest and alert API: partners' telemetry in over HTTP, stored durably,
+    /// detected continuously, alerts out.
+    Serve {
+        /// The configuration (tenants, provider ids, trusted networks, detection tuning).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Where to listen (port 0: any free port; the address is printed on stderr).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The store: sqlite:PATH or postgres://… [default: rampart.sqlite in the data directory].
+        #[arg(long, value_name = "URL", env = "RAMPART_STORE")]
+        store: Option<String>,
+        /// Indicator list (CSV, as for hunt). Repeatable.
+        #[arg(long, value_name = "FILE")]
+        indicators: Vec<PathBuf>,
+        /// MaxMind-format database(s) to place sign-ins without coordinates. Repeatable.
+        #[arg(long, value_name = "FILE.mmdb")]
+        geoip: Vec<PathBuf>,
+        /// Batches that may wait for detection before ingest answers 429.
+        #[arg(long, default_value_t = 64)]
+        queue_capacity: usize,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// API tokens for `rampart serve`.
+    Token {
+        #[command(subcommand)]
+        what: TokenWhat,
     },
     /// Benchmarks that anyone can run; each reports against its baseline in the same run.
     Bench {
@@ -292,6 +323,32 @@ fn parse_verdict(s: &str) -> Result<rampart_intel::Verdict, String> {
     rampart_intel::Verdict::from_name(s).ok_or_else(|| {
         format!("unknown verdict {s:?}; one of: malicious, suspicious, benign-allow")
     })
+}
+
+#[derive(Subcommand)]
+enum TokenWhat {
+    /// Create a token and print it alone on stdout, once (only its SHA-256 is stored).
+    Create {
+        /// msp-admin (everything, every tenant) or ingest (ingest into one tenant).
+        #[arg(long, value_parser = parse_role)]
+        role: rampart_store::Role,
+        /// The tenant an ingest token is bound to.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A name for people (default: role and tenant).
+        #[arg(long)]
+        name: Option<String>,
+        /// The store: sqlite:PATH or postgres://… [default: rampart.sqlite in the data directory].
+        #[arg(long, value_name = "URL", env = "RAMPART_STORE")]
+        store: Option<String>,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+fn parse_role(s: &str) -> Result<rampart_store::Role, String> {
+    rampart_store::Role::from_name(s)
+        .ok_or_else(|| format!("unknown role {s:?}; one of: msp-admin, ingest"))
 }
 
 #[derive(Subcommand)]
@@ -533,6 +590,38 @@ fn run(command: Command) -> Result<()> {
                 warninglists,
                 galaxies,
                 publisher,
+            }),
+        },
+        Command::Serve {
+            config,
+            listen,
+            store,
+            indicators,
+            geoip,
+            queue_capacity,
+            data,
+        } => serve::run(serve::ServeArgs {
+            config,
+            data_dir: data.data_dir,
+            listen,
+            store,
+            indicators,
+            geoip,
+            queue_capacity,
+        }),
+        Command::Token { what } => match what {
+            TokenWhat::Create {
+                role,
+                tenant,
+                name,
+                store,
+                data,
+            } => token::create(token::CreateArgs {
+                role,
+                tenant,
+                name,
+                data_dir: data.data_dir,
+                store,
             }),
         },
         Command::Bench { what } => match what {

@@ -1,0 +1,423 @@
+//! The streaming pipeline behind `rampart serve`: durable ingest, detection by batch
+//! position, back-pressure.
+//!
+//! - **Ingest** ([`Engine::ingest`]): a tenant's request body in any format `hunt` reads
+//!   → decode ([`decode_batch`]) → tenant assignment ([`Tenants::assign`]: a record
+//!   claimed by another tenant is refused) → enrichment → one transaction storing the
+//!   accepted sign-ins and the dead letters ([`rampart_store::Store::commit_batch`]).
+//!   Only then is the answer given: an accepted batch is durable.
+//! - **Back-pressure**: a bounded queue of committed batches waiting for detection. When
+//!   it is full, ingest refuses *before* storing anything ([`EngineError::Busy`], which
+//!   the server answers with 429 and `Retry-After`).
+//! - **Detection** ([`detect_range`]): one worker task takes every batch committed after
+//!   the checkpoint, runs `rampart-detect`'s detectors over stored history around the new
+//!   sign-ins, and upserts alerts under idempotent keys ([`alert_key`]) with the new
+//!   checkpoint in one transaction. After a crash the worker starts from the stored
+//!   checkpoint and replays; nothing is raised twice.
+//!
+//! Positions are batch sequence numbers, so a message bus can later drive
+//! [`detect_range`] with its own partitioning and acknowledgements.
+//!
+//! This crate knows nothing of HTTP (the binary's server does) and no SQL (the store
+//! does).
+
+mod decode;
+mod detect;
+mod metrics;
+mod tenants;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use rampart_model::TenantId;
+use rampart_store::{DeadLetter, NewBatch, Store, StoreError};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+pub use decode::{DecodedBatch, decode_batch};
+pub use detect::{DETECT_CHECKPOINT, DetectSettings, alert_key, detect_range};
+pub use metrics::{Gauges, Metrics};
+pub use tenants::{AssignError, Tenants};
+
+/// An engine operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The detection queue is full: try again after `retry_after_secs`.
+    #[error("the engine is behind ({depth} batches waiting); retry in {retry_after_secs} s")]
+    Busy { depth: usize, retry_after_secs: u64 },
+    /// The tenant is not configured.
+    #[error("unknown tenant {0}")]
+    UnknownTenant(String),
+    /// No such dead letter.
+    #[error("no dead letter {0}")]
+    NoDeadLetter(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A task of the engine failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// How to run the engine.
+#[derive(Clone)]
+pub struct EngineConfig {
+    pub tenants: Tenants,
+    pub detect: DetectSettings,
+    /// Committed batches that may wait for detection before ingest answers busy.
+    pub queue_capacity: usize,
+    pub geoip: Option<Arc<rampart_geo::GeoIp>>,
+    /// Spawn the detection worker. Off: batches are only stored and queued, and something
+    /// else drives [`detect_range`] (a bus consumer; tests of back-pressure).
+    pub run_worker: bool,
+}
+
+/// What an ingest request did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    /// The batch's sequence number.
+    pub batch: i64,
+    /// Sign-ins accepted (stored, durable), including `duplicates`.
+    pub accepted: u64,
+    /// Accepted sign-ins that were already stored (same tenant, format, record id).
+    pub duplicates: u64,
+    /// Records of a known format that are not sign-ins (counted, not stored).
+    pub skipped: u64,
+    /// Records refused (kept as dead letters).
+    pub rejected: u64,
+    pub errors: Vec<RecordError>,
+}
+
+/// One refused record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordError {
+    /// 1-based record number in the body; 0 for the body as a whole.
+    pub index: u64,
+    pub reason: String,
+    /// The dead letter that keeps it.
+    pub dead_letter: i64,
+}
+
+/// The result of retrying a dead letter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RetryOutcome {
+    /// It was accepted now, in this batch.
+    Accepted { batch: i64 },
+    /// It is still refused, for this reason.
+    Rejected { reason: String },
+}
+
+struct Inner {
+    store: Store,
+    config: EngineConfig,
+    queue: mpsc::Sender<i64>,
+    metrics: Metrics,
+    /// One commit at a time in this process (batches are numbered in commit order).
+    ingest_lock: tokio::sync::Mutex<()>,
+    /// Without a worker, the queue's receiving end is kept here (the queue then fills).
+    parked: std::sync::Mutex<Option<mpsc::Receiver<i64>>>,
+}
+
+/// The running engine. Cloning shares it.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// Starts the engine on `store`: syncs the configured tenants into it and spawns the
+    /// detection worker, which first catches up from the stored checkpoint. Must be
+    /// called inside a tokio runtime. The worker ends when every clone of the engine is
+    /// dropped.
+    pub async fn start(
+        store: Store,
+        config: EngineConfig,
+    ) -> Result<(Engine, JoinHandle<()>), EngineError> {
+        for (slug, name) in config.tenants.iter() {
+            store.upsert_tenant(slug, name).await?;
+        }
+        let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let inner = Arc::new(Inner {
+            store,
+            config,
+            queue: tx,
+            metrics: Metrics::default(),
+            ingest_lock: tokio::sync::Mutex::new(()),
+            parked: std::sync::Mutex::new(None),
+        });
+        let worker = if inner.config.run_worker {
+            tokio::spawn(run_worker(Arc::downgrade(&inner), rx))
+        } else {
+            if let Ok(mut parked) = inner.parked.lock() {
+                *parked = Some(rx);
+            }
+            tokio::spawn(async {})
+        };
+        Ok((Engine { inner }, worker))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn tenants(&self) -> &Tenants {
+        &self.inner.config.tenants
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Batches committed and waiting in the queue.
+    pub fn queue_depth(&self) -> usize {
+        self.inner.queue.max_capacity() - self.inner.queue.capacity()
+    }
+
+    pub fn queue_capacity(&self) -> usize {
+        self.inner.queue.max_capacity()
+    }
+
+    /// Committed batches not yet through detection.
+    pub async fn lag(&self) -> Result<u64, EngineError> {
+        let done = self
+            .inner
+            .store
+            .checkpoint(DETECT_CHECKPOINT)
+            .await?
+            .unwrap_or(0);
+        let last = self.inner.store.last_batch_seq().await?;
+        Ok(u64::try_from(last - done).unwrap_or(0))
+    }
+
+    /// Gauges for [`Metrics::render`].
+    pub async fn gauges(&self) -> Result<Gauges, EngineError> {
+        Ok(Gauges {
+            queue_depth: self.queue_depth() as u64,
+            queue_capacity: self.queue_capacity() as u64,
+            lag_batches: self.lag().await?,
+            alerts_by_kind: self.inner.store.alert_counts().await?,
+        })
+    }
+
+    /// Ingests a request body sent to `tenant`'s route: decodes it, stores accepted
+    /// sign-ins and dead letters in one transaction, queues the batch for detection.
+    /// Refuses with [`EngineError::Busy`] before storing anything when the queue is full.
+    pub async fn ingest(
+        &self,
+        tenant: &TenantId,
+        body: Vec<u8>,
+        origin: &str,
+    ) -> Result<IngestReport, EngineError> {
+        if !self.inner.config.tenants.contains(tenant) {
+            return Err(EngineError::UnknownTenant(tenant.to_string()));
+        }
+        let permit = self.reserve()?;
+        let decoded = {
+            let tenants = self.inner.config.tenants.clone();
+            let geoip = self.inner.config.geoip.clone();
+            let route = tenant.clone();
+            tokio::task::spawn_blocking(move || {
+                decode_batch(&body, &route, &tenants, geoip.as_deref())
+            })
+            .await
+            .map_err(|e| EngineError::Internal(format!("decoding task failed: {e}")))?
+        };
+        self.commit(tenant, origin, &decoded, None, permit).await
+    }
+
+    fn reserve(&self) -> Result<mpsc::Permit<'_, i64>, EngineError> {
+        self.inner.queue.try_reserve().map_err(|_| {
+            self.inner
+                .metrics
+                .refused_busy
+                .fetch_add(1, Ordering::Relaxed);
+            EngineError::Busy {
+                depth: self.queue_depth(),
+                retry_after_secs: 1,
+            }
+        })
+    }
+
+    async fn commit(
+        &self,
+        tenant: &TenantId,
+        origin: &str,
+        decoded: &DecodedBatch,
+        resolves: Option<i64>,
+        permit: mpsc::Permit<'_, i64>,
+    ) -> Result<IngestReport, EngineError> {
+        let receipt = {
+            let _one_at_a_time = self.inner.ingest_lock.lock().await;
+            self.inner
+                .store
+                .commit_batch(&NewBatch {
+                    tenant,
+                    origin,
+                    signins: &decoded.signins,
+                    skipped: decoded.skipped_total(),
+                    dead_letters: &decoded.dead_letters,
+                    resolves,
+                })
+                .await?
+        };
+        permit.send(receipt.seq);
+        let m = &self.inner.metrics;
+        for s in &decoded.signins {
+            m.accepted(tenant.as_str(), s.source_format.as_str(), 1);
+        }
+        m.rejected(tenant.as_str(), decoded.dead_letters.len() as u64);
+        m.skipped(tenant.as_str(), decoded.skipped_total());
+        Ok(IngestReport {
+            batch: receipt.seq,
+            accepted: receipt.inserted + receipt.duplicates,
+            duplicates: receipt.duplicates,
+            skipped: decoded.skipped_total(),
+            rejected: decoded.dead_letters.len() as u64,
+            errors: decoded
+                .dead_letters
+                .iter()
+                .zip(&receipt.dead_letter_ids)
+                .map(|(d, id)| RecordError {
+                    index: d.index,
+                    reason: d.reason.clone(),
+                    dead_letter: *id,
+                })
+                .collect(),
+        })
+    }
+
+    /// Decodes a dead letter's record again (the configuration may have changed). When it
+    /// is accepted now, it is stored as a new batch that resolves the dead letter in the
+    /// same transaction; otherwise the dead letter keeps the new reason.
+    pub async fn retry_dead_letter(
+        &self,
+        letter: &DeadLetter,
+    ) -> Result<RetryOutcome, EngineError> {
+        if letter.status != "open" {
+            return Ok(RetryOutcome::Rejected {
+                reason: format!("dead letter {} is {}, not open", letter.id, letter.status),
+            });
+        }
+        let tenant = TenantId::new(&letter.tenant)
+            .map_err(|_| EngineError::UnknownTenant(letter.tenant.clone()))?;
+        let Some(raw) = &letter.raw else {
+            let reason = format!(
+                "{} (no record text was kept, so it cannot be retried)",
+                letter.reason
+            );
+            self.inner
+                .store
+                .dead_letter_retry_failed(letter.id, &reason, false)
+                .await?;
+            return Ok(RetryOutcome::Rejected { reason });
+        };
+        let permit = self.reserve()?;
+        // A kept sign-in (refused at tenant assignment) is stored as normalized JSON.
+        let decoded = match serde_json::from_str::<rampart_model::SignIn>(raw) {
+            Ok(mut s) => {
+                let mut out = DecodedBatch::default();
+                match self.inner.config.tenants.assign(&mut s, &tenant) {
+                    Ok(()) => out.signins.push(s),
+                    Err(e) => out.dead_letters.push(rampart_store::NewDeadLetter {
+                        index: 1,
+                        line: None,
+                        reason: e.reason,
+                        raw: Some(raw.clone()),
+                        retryable: true,
+                    }),
+                }
+                out
+            }
+            Err(_) => decode_batch(
+                raw.as_bytes(),
+                &tenant,
+                &self.inner.config.tenants,
+                self.inner.config.geoip.as_deref(),
+            ),
+        };
+        if decoded.signins.is_empty() || !decoded.dead_letters.is_empty() {
+            let reason = decoded
+                .dead_letters
+                .first()
+                .map(|d| d.reason.clone())
+                .unwrap_or_else(|| "the record holds no sign-in".to_owned());
+            let retryable = decoded.dead_letters.first().is_some_and(|d| d.retryable);
+            self.inner
+                .store
+                .dead_letter_retry_failed(letter.id, &reason, retryable)
+                .await?;
+            return Ok(RetryOutcome::Rejected { reason });
+        }
+        let origin = format!("retry of dead letter {}", letter.id);
+        let report = self
+            .commit(&tenant, &origin, &decoded, Some(letter.id), permit)
+            .await?;
+        Ok(RetryOutcome::Accepted {
+            batch: report.batch,
+        })
+    }
+
+    /// Waits until detection has caught up with every committed batch (for tests and
+    /// orderly shutdown), or `timeout` passes; returns whether it caught up.
+    pub async fn wait_idle(&self, timeout: Duration) -> Result<bool, EngineError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.lag().await? == 0 {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The detection worker: catch up from the checkpoint, then one round per wake-up, each
+/// covering every batch committed since the last round.
+async fn run_worker(inner: std::sync::Weak<Inner>, mut rx: mpsc::Receiver<i64>) {
+    loop {
+        {
+            let Some(inner) = inner.upgrade() else { return };
+            if let Err(e) = round(&inner).await {
+                tracing::error!("detection round failed (will retry): {e}");
+                drop(inner);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        }
+        if rx.recv().await.is_none() {
+            return;
+        }
+        while rx.try_recv().is_ok() {}
+    }
+}
+
+async fn round(inner: &Inner) -> Result<(), EngineError> {
+    let done = inner
+        .store
+        .checkpoint(DETECT_CHECKPOINT)
+        .await?
+        .unwrap_or(0);
+    let upto = inner.store.last_batch_seq().await?;
+    if upto <= done {
+        return Ok(());
+    }
+    let report = detect_range(&inner.store, &inner.config.detect, done, upto).await?;
+    inner
+        .metrics
+        .detection_rounds
+        .fetch_add(1, Ordering::Relaxed);
+    tracing::info!(
+        after = done,
+        upto,
+        inserted = report.inserted,
+        amended = report.amended,
+        unchanged = report.unchanged,
+        "detection round"
+    );
+    Ok(())
+}

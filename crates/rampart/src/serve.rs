@@ -1,0 +1,658 @@
+//! `rampart serve`: the ingest and alert API over the streaming engine.
+//!
+//! HTTP lives here only: routes, bearer-token authentication (an extractor), roles and
+//! tenant scoping, and the conversion of store rows to API JSON (`alert_json`, one place).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rampart_engine::{DetectSettings, Engine, EngineConfig, EngineError, RetryOutcome, Tenants};
+use rampart_model::TenantId;
+use rampart_store::{AlertFilter, AlertRow, ApiToken, DeadLetterFilter, NewAudit, Role, Store};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::config::Config;
+
+/// Everything `serve` was asked to do.
+pub struct ServeArgs {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: SocketAddr,
+    pub store: Option<String>,
+    pub indicators: Vec<PathBuf>,
+    pub geoip: Vec<PathBuf>,
+    pub queue_capacity: usize,
+}
+
+/// Request bodies up to this size are accepted.
+const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Opens the store named by `--store`, or the SQLite file in the data directory.
+pub async fn open_store(spec: Option<&str>, data_dir: Option<PathBuf>) -> Result<Store> {
+    match spec {
+        Some(spec) => Store::connect(spec)
+            .await
+            .with_context(|| format!("cannot open the store {spec}")),
+        None => {
+            let dir = crate::indicators::data_dir(data_dir)?;
+            let path = dir.join(crate::indicators::DB_FILE);
+            Store::open(&path)
+                .await
+                .with_context(|| format!("cannot open the store {}", path.display()))
+        }
+    }
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let config = args
+        .config
+        .as_deref()
+        .map(Config::load)
+        .transpose()?
+        .unwrap_or_default();
+    if config.tenants.is_empty() {
+        tracing::warn!("no tenants configured: every ingest will answer 404 (give --config)");
+    }
+    let mut tenants = Tenants::new();
+    for (slug, t) in &config.tenants {
+        tenants.add(slug.clone(), t.name.clone(), &t.provider_ids);
+    }
+    // As `hunt --indicators`: any format rampart-intel imports; undated values never decay.
+    let mut indicators = rampart_intel::IndicatorSet::new();
+    let mut opts = rampart_intel::ImportOptions::new(jiff::Timestamp::now());
+    opts.undated = rampart_intel::Undated::Timeless;
+    for path in &args.indicators {
+        let report = rampart_intel::import_path(path, None, &opts)
+            .with_context(|| format!("cannot read the indicator list {}", path.display()))?;
+        for e in indicators.add_report(report) {
+            tracing::warn!("indicator not loaded: {e}");
+        }
+    }
+    let geoip = if args.geoip.is_empty() {
+        None
+    } else {
+        Some(Arc::new(
+            rampart_geo::GeoIp::open(&args.geoip).context("cannot open the GeoIP database")?,
+        ))
+    };
+    let store = open_store(args.store.as_deref(), args.data_dir).await?;
+    let (engine, worker) = Engine::start(
+        store.clone(),
+        EngineConfig {
+            tenants,
+            detect: DetectSettings::new(config.detect_config(), indicators),
+            queue_capacity: args.queue_capacity,
+            geoip,
+            run_worker: true,
+        },
+    )
+    .await
+    .context("cannot start the engine")?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr().context("no local address")?;
+    // One line a supervisor (or a test) can read: where to connect.
+    eprintln!(
+        "rampart serve: listening on http://{addr} (store {})",
+        store.describe()
+    );
+    axum::serve(listener, app(AppState { engine }))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server failed")?;
+    worker.abort();
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+}
+
+impl FromRef<AppState> for Engine {
+    fn from_ref(s: &AppState) -> Engine {
+        s.engine.clone()
+    }
+}
+
+/// The router (no socket: tests drive it with `oneshot`).
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/tenants/{tenant}/ingest", post(ingest))
+        .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/alerts/{id}", get(get_alert))
+        .route("/api/v1/dead-letters", get(list_dead_letters))
+        .route("/api/v1/dead-letters/{id}/retry", post(retry_dead_letter))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// The one error type of the API: a status and a message safe to show a client.
+/// Internal errors are logged and answered with a generic text.
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    Forbidden(String),
+    NotFound(String),
+    BadRequest(String),
+    Busy {
+        retry_after_secs: u64,
+        message: String,
+    },
+    Internal(anyhow::Error),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "a valid bearer token is required (Authorization: Bearer …)".to_owned(),
+            ),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::Busy {
+                retry_after_secs,
+                message,
+            } => {
+                let mut r = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(json!({ "error": message })),
+                )
+                    .into_response();
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                return r;
+            }
+            ApiError::Internal(e) => {
+                tracing::error!("internal error: {e:#}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error (see the server log)".to_owned(),
+                )
+            }
+        };
+        let mut r = (status, Json(json!({ "error": message }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        match e {
+            EngineError::Busy {
+                retry_after_secs, ..
+            } => ApiError::Busy {
+                retry_after_secs,
+                message: e.to_string(),
+            },
+            EngineError::UnknownTenant(t) => ApiError::NotFound(format!("unknown tenant {t}")),
+            EngineError::NoDeadLetter(id) => ApiError::NotFound(format!("no dead letter {id}")),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<rampart_store::StoreError> for ApiError {
+    fn from(e: rampart_store::StoreError) -> ApiError {
+        ApiError::Internal(e.into())
+    }
+}
+
+/// The authenticated caller of an `/api` route (or `/metrics`).
+#[derive(Clone, Debug)]
+pub struct Caller(pub ApiToken);
+
+impl Caller {
+    /// The tenants this caller may read: `None` = all (msp-admin). Ingest tokens read
+    /// nothing.
+    fn readable_tenants(&self) -> Result<Option<Vec<String>>, ApiError> {
+        match self.0.role {
+            Role::MspAdmin => Ok(None),
+            Role::Ingest => Err(ApiError::Forbidden(
+                "an ingest token can only ingest".to_owned(),
+            )),
+        }
+    }
+
+    fn may_ingest(&self, tenant: &TenantId) -> Result<(), ApiError> {
+        match (self.0.role, self.0.tenant.as_deref()) {
+            (Role::MspAdmin, _) => Ok(()),
+            (Role::Ingest, Some(t)) if t == tenant.as_str() => Ok(()),
+            (Role::Ingest, _) => Err(ApiError::Forbidden(format!(
+                "this token may not ingest into {tenant}"
+            ))),
+        }
+    }
+
+    fn actor(&self) -> String {
+        format!("token:{}", self.0.name)
+    }
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    Engine: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, ApiError> {
+        let engine = Engine::from_ref(state);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let found = engine
+            .store()
+            .token_by_hash(&crate::token::hash(token))
+            .await?;
+        found.map(Caller).ok_or(ApiError::Unauthorized)
+    }
+}
+
+async fn healthz(State(engine): State<Engine>) -> Response {
+    match engine.store().ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))).into_response(),
+        Err(e) => {
+            tracing::error!("health check: {e}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "store unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Prometheus metrics. They name tenants, so an msp-admin token is required.
+async fn metrics(State(engine): State<Engine>, caller: Caller) -> Result<Response, ApiError> {
+    caller.readable_tenants()?;
+    let gauges = engine.gauges().await?;
+    let mut r = engine.metrics().render(&gauges).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    Ok(r)
+}
+
+fn parse_tenant(s: &str) -> Result<TenantId, ApiError> {
+    TenantId::new(s).map_err(|_| ApiError::NotFound(format!("unknown tenant {s}")))
+}
+
+async fn ingest(
+    State(engine): State<Engine>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let tenant = parse_tenant(&tenant)?;
+    caller.may_ingest(&tenant)?;
+    let origin = format!("api ({})", caller.actor());
+    let report = engine.ingest(&tenant, body.to_vec(), &origin).await?;
+    Ok((StatusCode::ACCEPTED, Json(report)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AlertQuery {
+    tenant: Option<String>,
+    status: Option<String>,
+    severity: Option<String>,
+    kind: Option<String>,
+    since: Option<String>,
+    limit: Option<String>,
+}
+
+fn parse_limit(limit: Option<&str>) -> Result<Option<u32>, ApiError> {
+    limit
+        .map(|l| match l.parse::<u32>() {
+            Ok(n) if (1..=1000).contains(&n) => Ok(n),
+            _ => Err(ApiError::BadRequest(format!(
+                "limit {l:?}: give a number from 1 to 1000"
+            ))),
+        })
+        .transpose()
+}
+
+/// The tenants to query: the caller's readable tenants, narrowed by `?tenant=`.
+fn scope(caller: &Caller, tenant: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+    let readable = caller.readable_tenants()?;
+    Ok(match (readable, tenant) {
+        (None, None) => None,
+        (None, Some(t)) => Some(vec![t.to_owned()]),
+        (Some(r), None) => Some(r),
+        (Some(r), Some(t)) => Some(r.into_iter().filter(|x| x == t).collect()),
+    })
+}
+
+async fn list_alerts(
+    State(engine): State<Engine>,
+    caller: Caller,
+    Query(q): Query<AlertQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let since = q
+        .since
+        .as_deref()
+        .map(|s| {
+            s.parse::<jiff::Timestamp>().map_err(|e| {
+                ApiError::BadRequest(format!("since {s:?}: not an RFC 3339 time: {e}"))
+            })
+        })
+        .transpose()?;
+    if let Some(s) = &q.severity
+        && rampart_model::Severity::from_name(s).is_none()
+    {
+        return Err(ApiError::BadRequest(format!(
+            "severity {s:?}: one of info, low, medium, high, critical"
+        )));
+    }
+    let filter = AlertFilter {
+        tenants: scope(&caller, q.tenant.as_deref())?,
+        status: q.status,
+        severity: q.severity,
+        kind: q.kind,
+        since,
+        limit: parse_limit(q.limit.as_deref())?,
+    };
+    let alerts = engine.store().alerts(&filter).await?;
+    Ok(Json(json!({
+        "alerts": alerts.iter().map(|a| alert_json(a, None)).collect::<Vec<_>>()
+    })))
+}
+
+async fn get_alert(
+    State(engine): State<Engine>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let readable = caller.readable_tenants()?;
+    let not_found = || ApiError::NotFound(format!("no alert {id}"));
+    let n: i64 = id.parse().map_err(|_| not_found())?;
+    let alert = engine.store().alert(n).await?.ok_or_else(not_found)?;
+    if let Some(r) = readable
+        && !r.contains(&alert.finding.tenant.to_string())
+    {
+        return Err(not_found());
+    }
+    let history = engine
+        .store()
+        .audit(Some(&format!("alert:{n}")), 1000)
+        .await?;
+    Ok(Json(alert_json(&alert, Some(&history))))
+}
+
+/// An alert as the API shows it: the finding's fields plus id, status and history.
+fn alert_json(a: &AlertRow, history: Option<&[rampart_store::AuditEntry]>) -> Value {
+    let f = &a.finding;
+    let mut v = json!({
+        "id": a.id,
+        "status": a.status,
+        "kind": f.kind.as_str(),
+        "severity": f.severity.as_str(),
+        "score": f.score,
+        "tenant": f.tenant.as_str(),
+        "user": f.user,
+        "time": f.time.to_string(),
+        "title": f.title,
+        "event_ids": f.event_ids,
+        "evidence": f.evidence,
+        "created_at": a.created_at.to_string(),
+        "updated_at": a.updated_at.to_string(),
+        "revision": a.revision,
+    });
+    if let Some(h) = history {
+        v["history"] = h
+            .iter()
+            .map(|e| {
+                json!({
+                    "at": e.at.to_string(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "detail": e.detail,
+                })
+            })
+            .collect();
+    }
+    v
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DeadLetterQuery {
+    tenant: Option<String>,
+    status: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_dead_letters(
+    State(engine): State<Engine>,
+    caller: Caller,
+    Query(q): Query<DeadLetterQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = parse_limit(q.limit.as_deref())?;
+    let tenants = scope(&caller, q.tenant.as_deref())?;
+    let mut out = Vec::new();
+    match tenants {
+        None => {
+            out = engine
+                .store()
+                .list_dead_letters(&DeadLetterFilter {
+                    tenant: None,
+                    status: q.status.clone(),
+                    limit,
+                })
+                .await?;
+        }
+        Some(list) => {
+            for t in list {
+                out.extend(
+                    engine
+                        .store()
+                        .list_dead_letters(&DeadLetterFilter {
+                            tenant: Some(t),
+                            status: q.status.clone(),
+                            limit,
+                        })
+                        .await?,
+                );
+            }
+        }
+    }
+    Ok(Json(json!({ "dead_letters": out })))
+}
+
+async fn retry_dead_letter(
+    State(engine): State<Engine>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let readable = caller.readable_tenants()?;
+    let not_found = || ApiError::NotFound(format!("no dead letter {id}"));
+    let n: i64 = id.parse().map_err(|_| not_found())?;
+    let letter = engine.store().dead_letter(n).await?.ok_or_else(not_found)?;
+    if let Some(r) = readable
+        && !r.contains(&letter.tenant)
+    {
+        return Err(not_found());
+    }
+    let outcome = engine.retry_dead_letter(&letter).await?;
+    let detail = serde_json::to_string(&outcome).unwrap_or_else(|_| "{}".to_owned());
+    engine
+        .store()
+        .append_audit(&NewAudit {
+            actor: &caller.actor(),
+            action: "dead_letter.retried",
+            tenant: Some(&letter.tenant),
+            subject: Some(&format!("dead_letter:{n}")),
+            detail: &detail,
+        })
+        .await?;
+    let status = match &outcome {
+        RetryOutcome::Accepted { .. } => "accepted",
+        RetryOutcome::Rejected { .. } => "rejected",
+    };
+    let mut v = serde_json::to_value(&outcome).unwrap_or(Value::Null);
+    v["id"] = json!(n);
+    v["outcome"] = json!(status);
+    Ok(Json(v))
+}
+
+async fn openapi(_caller: Caller) -> Json<Value> {
+    Json(openapi_document())
+}
+
+/// The OpenAPI 3.1 description of the routes above (hand-written; a test checks that it
+/// lists exactly the routes the router serves).
+pub fn openapi_document() -> Value {
+    let err = json!({"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let secured = json!([{"bearer": []}]);
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Rampart", "version": env!("CARGO_PKG_VERSION")},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+                "IngestReport": {"type": "object", "required": ["batch", "accepted", "duplicates", "skipped", "rejected", "errors"], "properties": {
+                    "batch": {"type": "integer"},
+                    "accepted": {"type": "integer", "description": "sign-ins stored (durable), duplicates included"},
+                    "duplicates": {"type": "integer"},
+                    "skipped": {"type": "integer", "description": "records of a known format that are not sign-ins"},
+                    "rejected": {"type": "integer"},
+                    "errors": {"type": "array", "items": {"type": "object", "properties": {
+                        "index": {"type": "integer", "description": "1-based record number; 0 for the whole body"},
+                        "reason": {"type": "string"}, "dead_letter": {"type": "integer"}}}}
+                }},
+                "Alert": {"type": "object", "required": ["id", "status", "kind", "severity", "tenant", "user", "time", "title", "event_ids", "evidence"], "properties": {
+                    "id": {"type": "integer"}, "status": {"type": "string"}, "kind": {"type": "string"},
+                    "severity": {"type": "string", "enum": ["info", "low", "medium", "high", "critical"]},
+                    "score": {"type": "integer"}, "tenant": {"type": "string"}, "user": {"type": "string"},
+                    "time": {"type": "string", "format": "date-time"}, "title": {"type": "string"},
+                    "event_ids": {"type": "array", "items": {"type": "string"}}, "evidence": {"type": "object"},
+                    "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "revision": {"type": "integer"},
+                    "history": {"type": "array", "items": {"type": "object"}, "description": "only on GET /api/v1/alerts/{id}"}
+                }},
+                "DeadLetter": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "tenant": {"type": "string"}, "batch_seq": {"type": ["integer", "null"]},
+                    "origin": {"type": "string"}, "index": {"type": "integer"}, "line": {"type": ["integer", "null"]},
+                    "reason": {"type": "string"}, "raw": {"type": ["string", "null"]}, "retryable": {"type": "boolean"},
+                    "status": {"type": "string", "enum": ["open", "resolved"]}, "attempts": {"type": "integer"}
+                }}
+            }
+        },
+        "paths": {
+            "/healthz": {"get": {"summary": "liveness and store reachability", "responses": {"200": {"description": "ok"}, "503": {"description": "store unavailable"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics (msp-admin)", "security": secured, "responses": {"200": {"description": "text exposition", "content": {"text/plain": {}}}, "401": err, "403": err}}},
+            "/api/v1/openapi.json": {"get": {"summary": "this document", "security": secured, "responses": {"200": {"description": "OpenAPI"}, "401": err}}},
+            "/api/v1/tenants/{tenant}/ingest": {"post": {
+                "summary": "ingest a batch (JSON, NDJSON, API pages, CSV; optionally gzip) into a tenant",
+                "security": secured,
+                "parameters": [{"name": "tenant", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {}, "application/x-ndjson": {}, "application/gzip": {}}},
+                "responses": {
+                    "202": {"description": "stored (durable) and queued for detection", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestReport"}}}},
+                    "401": err, "403": err, "404": err,
+                    "429": {"description": "the engine is behind; retry after the Retry-After header", "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+                }}},
+            "/api/v1/alerts": {"get": {
+                "summary": "alerts, newest first (msp-admin)",
+                "security": secured,
+                "parameters": [
+                    {"name": "tenant", "in": "query", "schema": {"type": "string"}},
+                    {"name": "status", "in": "query", "schema": {"type": "string"}},
+                    {"name": "severity", "in": "query", "schema": {"type": "string"}},
+                    {"name": "kind", "in": "query", "schema": {"type": "string"}},
+                    {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}, "description": "event time at or after"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+                ],
+                "responses": {"200": {"description": "alerts", "content": {"application/json": {"schema": {"type": "object", "properties": {"alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}}}}}}, "400": err, "401": err, "403": err}}},
+            "/api/v1/alerts/{id}": {"get": {
+                "summary": "one alert with its evidence and history (msp-admin)",
+                "security": secured,
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "the alert", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Alert"}}}}, "401": err, "403": err, "404": err}}},
+            "/api/v1/dead-letters": {"get": {
+                "summary": "records that could not be accepted, newest first (msp-admin)",
+                "security": secured,
+                "parameters": [
+                    {"name": "tenant", "in": "query", "schema": {"type": "string"}},
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "resolved"]}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+                ],
+                "responses": {"200": {"description": "dead letters", "content": {"application/json": {"schema": {"type": "object", "properties": {"dead_letters": {"type": "array", "items": {"$ref": "#/components/schemas/DeadLetter"}}}}}}}, "401": err, "403": err}}},
+            "/api/v1/dead-letters/{id}/retry": {"post": {
+                "summary": "decode a dead letter again (e.g. after a configuration change) (msp-admin)",
+                "security": secured,
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "outcome: accepted (with the batch) or rejected (with the reason)"}, "401": err, "403": err, "404": err, "429": err}}}
+        }
+    })
+}
+
+/// Waits until `engine` has run detection over every committed batch (tests).
+#[cfg(test)]
+async fn settle(engine: &Engine) {
+    assert!(
+        engine
+            .wait_idle(std::time::Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+}
+
+#[cfg(test)]
+mod tests;

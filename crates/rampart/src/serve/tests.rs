@@ -1,0 +1,571 @@
+//! The router without a socket (`oneshot`): authentication, roles and tenant isolation on
+//! every route, ingest answers, alerts and dead letters.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use rampart_engine::{DetectSettings, Engine, EngineConfig, Tenants};
+use rampart_store::{Role, Store};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::{AppState, app, openapi_document, settle};
+
+const ADMIN: &str = "rmp_admin_token_for_tests";
+const ACME: &str = "rmp_ingest_acme_for_tests";
+const BRIGHT: &str = "rmp_ingest_brightline_for_tests";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    engine: Engine,
+}
+
+async fn fixture(queue_capacity: usize, run_worker: bool) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("rampart.sqlite"))
+        .await
+        .unwrap();
+    for (name, role, tenant, token) in [
+        ("admin", Role::MspAdmin, None, ADMIN),
+        ("acme", Role::Ingest, Some("acme-dental"), ACME),
+        ("bright", Role::Ingest, Some("brightline-law"), BRIGHT),
+    ] {
+        store
+            .create_token(name, role, tenant, &crate::token::hash(token))
+            .await
+            .unwrap();
+    }
+    let mut tenants = Tenants::new();
+    tenants.add(
+        "acme-dental".parse().unwrap(),
+        Some("Acme Dental".into()),
+        &["aaaaaaaa-1111-4111-8111-111111111111".into()],
+    );
+    tenants.add(
+        "brightline-law".parse().unwrap(),
+        None,
+        &["bbbbbbbb-2222-4222-8222-222222222222".into()],
+    );
+    let (engine, _worker) = Engine::start(
+        store,
+        EngineConfig {
+            tenants,
+            detect: DetectSettings::new(Default::default(), Default::default()),
+            queue_capacity,
+            geoip: None,
+            run_worker,
+        },
+    )
+    .await
+    .unwrap();
+    Fixture { _dir: dir, engine }
+}
+
+async fn call(
+    engine: &Engine,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Vec<u8>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = app(AppState {
+        engine: engine.clone(),
+    })
+    .oneshot(req.body(Body::from(body)).unwrap())
+    .await
+    .unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, value, headers)
+}
+
+/// An Entra Graph sign-in of `user` at `time` from `ip` in `city`, with an optional
+/// provider tenant id.
+fn graph_signin(
+    id: &str,
+    user: &str,
+    time: &str,
+    ip: &str,
+    city: (&str, &str, f64, f64),
+    tenant_id: Option<&str>,
+) -> Value {
+    let mut v = serde_json::json!({
+        "id": id,
+        "createdDateTime": time,
+        "userPrincipalName": user,
+        "userId": format!("uid-{user}"),
+        "appDisplayName": "Office 365",
+        "clientAppUsed": "Browser",
+        "ipAddress": ip,
+        "isInteractive": true,
+        "status": {"errorCode": 0},
+        "location": {
+            "city": city.0, "countryOrRegion": city.1,
+            "geoCoordinates": {"latitude": city.2, "longitude": city.3}
+        }
+    });
+    if let Some(t) = tenant_id {
+        v["tenantId"] = Value::String(t.to_owned());
+    }
+    v
+}
+
+const NYC: (&str, &str, f64, f64) = ("New York", "US", 40.71, -74.0);
+const PHX: (&str, &str, f64, f64) = ("Phoenix", "US", 33.45, -112.07);
+
+fn body(records: &[Value]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "value": records })).unwrap()
+}
+
+/// Every API route, with a method and a path whose parameters point at acme-dental data.
+fn api_routes() -> Vec<(Method, &'static str)> {
+    vec![
+        (Method::GET, "/metrics"),
+        (Method::GET, "/api/v1/openapi.json"),
+        (Method::POST, "/api/v1/tenants/acme-dental/ingest"),
+        (Method::GET, "/api/v1/alerts"),
+        (Method::GET, "/api/v1/alerts/1"),
+        (Method::GET, "/api/v1/dead-letters"),
+        (Method::POST, "/api/v1/dead-letters/1/retry"),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_api_route_wants_a_valid_token() {
+    let f = fixture(16, true).await;
+    for (method, path) in api_routes() {
+        let (status, v, headers) = call(&f.engine, method.clone(), path, None, vec![]).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {v}");
+        assert_eq!(headers["www-authenticate"], "Bearer");
+        let (status, ..) = call(&f.engine, method.clone(), path, Some("rmp_wrong"), vec![]).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} with a wrong token"
+        );
+    }
+    let (status, v, _) = call(&f.engine, Method::GET, "/healthz", None, vec![]).await;
+    assert_eq!((status, v["status"].as_str()), (StatusCode::OK, Some("ok")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingest_token_ingests_into_its_tenant_only_and_reads_nothing() {
+    let f = fixture(16, true).await;
+    let records = body(&[graph_signin(
+        "r1",
+        "ann@acme.test",
+        "2026-11-01T10:00:00Z",
+        "198.51.100.7",
+        NYC,
+        None,
+    )]);
+    let (status, v, _) = call(
+        &f.engine,
+        Method::POST,
+        "/api/v1/tenants/acme-dental/ingest",
+        Some(ACME),
+        records.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["accepted"], 1);
+    // Another tenant's route: refused, and nothing is stored.
+    let (status, v, _) = call(
+        &f.engine,
+        Method::POST,
+        "/api/v1/tenants/brightline-law/ingest",
+        Some(ACME),
+        records.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    let (status, ..) = call(
+        &f.engine,
+        Method::POST,
+        "/api/v1/tenants/acme-dental/ingest",
+        Some(BRIGHT),
+        records.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        f.engine.store().signin_counts().await.unwrap(),
+        vec![("acme-dental".to_owned(), 1)]
+    );
+    // Ingest tokens read nothing: not alerts, not dead letters, not metrics.
+    for (method, path) in api_routes() {
+        if path.ends_with("/ingest") || path.ends_with("openapi.json") {
+            continue;
+        }
+        for token in [ACME, BRIGHT] {
+            let (status, v, _) = call(&f.engine, method.clone(), path, Some(token), vec![]).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {v}");
+        }
+    }
+    // Unknown tenants are 404 for everyone.
+    let (status, ..) = call(
+        &f.engine,
+        Method::POST,
+        "/api/v1/tenants/nobody/ingest",
+        Some(ADMIN),
+        records.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, ..) = call(
+        &f.engine,
+        Method::POST,
+        "/api/v1/tenants/Not%20A%20Slug/ingest",
+        Some(ADMIN),
+        records,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_claimed_by_another_tenant_is_a_dead_letter_not_a_leak() {
+    let f = fixture(16, true).await;
+    let records = body(&[
+        graph_signin(
+            "r1",
+            "ann@acme.test",
+            "2026-11-01T10:00:00Z",
+            "198.51.100.7",
+            NYC,
+            Some("aaaaaaaa-1111-4111-8111-111111111111"),
+        ),
+        graph_signin(
+            "r2",
+            "bob@bl.test",
+            "2026-11-01T10:05:00Z",
+            "198.51.100.8",
+            NYC,
+            Some("bbbbbbbb-2222-4222-8222-222222222222"),
+        ),
+        serde_json::json!({"id": "r3", "what": "not a sign-in of any format"}),
+    ]);
+    let (status, v, _) = call(
+        &f.engine,
+        Method::POST,
+        "/api/v1/tenants/acme-dental/ingest",
+        Some(ACME),
+        records,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(
+        (v["accepted"].as_u64(), v["rejected"].as_u64()),
+        (Some(1), Some(2)),
+        "{v}"
+    );
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2);
+    assert_eq!(errors[0]["index"], 2);
+    assert!(
+        errors[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("another tenant"),
+        "{v}"
+    );
+    assert_eq!(errors[1]["index"], 3);
+    // Stored in acme-dental only; brightline-law has nothing.
+    assert_eq!(
+        f.engine.store().signin_counts().await.unwrap(),
+        vec![("acme-dental".to_owned(), 1)]
+    );
+    // The dead letters are listed with their reasons, per tenant.
+    let (status, v, _) = call(
+        &f.engine,
+        Method::GET,
+        "/api/v1/dead-letters?tenant=acme-dental",
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["dead_letters"].as_array().unwrap().len(), 2, "{v}");
+    let (_, v, _) = call(
+        &f.engine,
+        Method::GET,
+        "/api/v1/dead-letters?tenant=brightline-law",
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert!(v["dead_letters"].as_array().unwrap().is_empty(), "{v}");
+    // Retrying the one claimed by brightline-law fails again, with the reason.
+    let id = errors[0]["dead_letter"].as_i64().unwrap();
+    let (status, v, _) = call(
+        &f.engine,
+        Method::POST,
+        &format!("/api/v1/dead-letters/{id}/retry"),
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["outcome"], "rejected", "{v}");
+    let (status, ..) = call(
+        &f.engine,
+        Method::POST,
+        "/api/v1/dead-letters/99999/retry",
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impossible_travel_becomes_one_alert_visible_to_the_msp_only_in_its_tenant() {
+    let f = fixture(16, true).await;
+    // Ann's ordinary weeks in New York, then a Phoenix sign-in 20 minutes after New York.
+    let mut records = Vec::new();
+    for day in 1..=14 {
+        records.push(graph_signin(
+            &format!("n{day}"),
+            "ann@acme.test",
+            &format!("2026-10-{day:02}T14:00:00Z"),
+            "198.51.100.7",
+            NYC,
+            None,
+        ));
+    }
+    records.push(graph_signin(
+        "ny",
+        "ann@acme.test",
+        "2026-10-20T14:00:00Z",
+        "198.51.100.7",
+        NYC,
+        None,
+    ));
+    records.push(graph_signin(
+        "phx",
+        "ann@acme.test",
+        "2026-10-20T14:20:00Z",
+        "203.0.113.66",
+        PHX,
+        None,
+    ));
+    let (status, v, _) = call(
+        &f.engine,
+        Method::POST,
+        "/api/v1/tenants/acme-dental/ingest",
+        Some(ACME),
+        body(&records),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    settle(&f.engine).await;
+    let (status, v, _) = call(
+        &f.engine,
+        Method::GET,
+        "/api/v1/alerts",
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let alerts = v["alerts"].as_array().unwrap().clone();
+    let travel: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["kind"] == "impossible_travel")
+        .collect();
+    assert_eq!(travel.len(), 1, "{v}");
+    assert_eq!(travel[0]["tenant"], "acme-dental");
+    assert_eq!(
+        travel[0]["event_ids"].as_array().unwrap().last().unwrap(),
+        "phx"
+    );
+    // The same records again: duplicates, and no second alert.
+    let (_, v, _) = call(
+        &f.engine,
+        Method::POST,
+        "/api/v1/tenants/acme-dental/ingest",
+        Some(ACME),
+        body(&records),
+    )
+    .await;
+    assert_eq!(v["duplicates"].as_u64(), Some(records.len() as u64), "{v}");
+    settle(&f.engine).await;
+    let (_, v, _) = call(
+        &f.engine,
+        Method::GET,
+        "/api/v1/alerts",
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert_eq!(v["alerts"].as_array().unwrap().len(), alerts.len());
+    // Filters: another tenant sees none of it.
+    let (_, v, _) = call(
+        &f.engine,
+        Method::GET,
+        "/api/v1/alerts?tenant=brightline-law",
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert!(v["alerts"].as_array().unwrap().is_empty(), "{v}");
+    let (_, v, _) = call(
+        &f.engine,
+        Method::GET,
+        "/api/v1/alerts?tenant=acme-dental&kind=impossible_travel&limit=1",
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert_eq!(v["alerts"].as_array().unwrap().len(), 1);
+    for bad in [
+        "limit=0",
+        "limit=1001",
+        "since=yesterday",
+        "severity=urgent",
+    ] {
+        let (status, ..) = call(
+            &f.engine,
+            Method::GET,
+            &format!("/api/v1/alerts?{bad}"),
+            Some(ADMIN),
+            vec![],
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    // One alert with its evidence and history.
+    let id = travel[0]["id"].as_i64().unwrap();
+    let (status, v, _) = call(
+        &f.engine,
+        Method::GET,
+        &format!("/api/v1/alerts/{id}"),
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["history"][0]["action"], "alert.raised", "{v}");
+    assert!(v["evidence"].is_object());
+    let (status, ..) = call(
+        &f.engine,
+        Method::GET,
+        "/api/v1/alerts/987654",
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Metrics count what came in, per tenant and format, and the alert kinds.
+    let (status, v, _) = call(&f.engine, Method::GET, "/metrics", Some(ADMIN), vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = v.as_str().unwrap();
+    assert!(
+        text.contains(&format!(
+            "rampart_events_in_total{{tenant=\"acme-dental\",format=\"entra_graph\"}} {}",
+            records.len() * 2
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("rampart_alerts{kind=\"impossible_travel\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("rampart_queue_depth 0"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_answers_429_with_retry_after_and_stores_nothing() {
+    // A queue of two batches and no worker to empty it.
+    let f = fixture(2, false).await;
+    let records = body(&[graph_signin(
+        "r1",
+        "ann@acme.test",
+        "2026-11-01T10:00:00Z",
+        "198.51.100.7",
+        NYC,
+        None,
+    )]);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let (status, v, headers) = call(
+            &f.engine,
+            Method::POST,
+            "/api/v1/tenants/acme-dental/ingest",
+            Some(ADMIN),
+            records.clone(),
+        )
+        .await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(headers["retry-after"], "1", "{v}");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::ACCEPTED,
+            StatusCode::ACCEPTED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    // Refused requests stored nothing.
+    assert_eq!(f.engine.store().last_batch_seq().await.unwrap(), 2);
+    let (_, v, _) = call(&f.engine, Method::GET, "/metrics", Some(ADMIN), vec![]).await;
+    let text = v.as_str().unwrap();
+    assert!(text.contains("rampart_queue_depth 2"), "{text}");
+    assert!(
+        text.contains("rampart_ingest_refused_busy_total 2"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_exactly_the_served_routes() {
+    let doc = openapi_document();
+    let mut documented: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect();
+    documented.sort();
+    let mut served: Vec<String> = api_routes()
+        .into_iter()
+        .map(|(m, p)| {
+            let p = p
+                .replace("/acme-dental/", "/{tenant}/")
+                .replace("/alerts/1", "/alerts/{id}")
+                .replace("/dead-letters/1/", "/dead-letters/{id}/");
+            format!("{m} {p}")
+        })
+        .chain(["GET /healthz".to_owned()])
+        .collect();
+    served.sort();
+    assert_eq!(documented, served);
+    let f = fixture(4, true).await;
+    let (status, v, _) = call(
+        &f.engine,
+        Method::GET,
+        "/api/v1/openapi.json",
+        Some(ACME),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v, doc);
+}
