@@ -327,17 +327,7 @@ fn correlation_finding(
     let corr = correlations.get(hit.correlation)?;
     let tenant = TenantId::new(&hit.tenant).ok()?;
     let m = corr.meta();
-    let rule = SigmaRuleRef {
-        id: m.id.clone(),
-        title: m.title.clone(),
-        level: m.level.clone(),
-        author: m.author.clone(),
-        tags: m.tags.clone(),
-        description: m.description.clone(),
-        falsepositives: m.falsepositives.clone(),
-        references: m.references.clone(),
-        file: corr.file().map(|p| p.display().to_string()),
-    };
+    let rule = rule_ref_of(m, corr.file());
     let kind = serde_json::to_value(corr.kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -385,16 +375,7 @@ fn correlation_finding(
             }
         ),
     )];
-    if !rule.falsepositives.is_empty() {
-        reasons.push(Reason::new(
-            "sigma_falsepositives",
-            ReasonEffect::Noted,
-            format!(
-                "The rule's author lists false positives: {}",
-                rule.falsepositives.join("; ")
-            ),
-        ));
-    }
+    reasons.extend(falsepositives_reason(&rule));
     Some(Finding {
         kind: FindingKind::Sigma,
         severity: sev,
@@ -438,7 +419,11 @@ fn severity(level: Option<&str>) -> Severity {
 }
 
 pub fn rule_ref(rule: &Rule) -> SigmaRuleRef {
-    let m = rule.meta();
+    rule_ref_of(rule.meta(), rule.file())
+}
+
+/// A rule's (or correlation's) metadata as a finding carries it.
+fn rule_ref_of(m: &rampart_sigma::RuleMeta, file: Option<&std::path::Path>) -> SigmaRuleRef {
     SigmaRuleRef {
         id: m.id.clone(),
         title: m.title.clone(),
@@ -448,8 +433,22 @@ pub fn rule_ref(rule: &Rule) -> SigmaRuleRef {
         description: m.description.clone(),
         falsepositives: m.falsepositives.clone(),
         references: m.references.clone(),
-        file: rule.file().map(|p| p.display().to_string()),
+        file: file.map(|p| p.display().to_string()),
     }
+}
+
+/// The rule author's false positives, as a reason an analyst reads beside the match.
+fn falsepositives_reason(rule: &SigmaRuleRef) -> Option<Reason> {
+    (!rule.falsepositives.is_empty()).then(|| {
+        Reason::new(
+            "sigma_falsepositives",
+            ReasonEffect::Noted,
+            format!(
+                "The rule's author lists false positives: {}",
+                rule.falsepositives.join("; ")
+            ),
+        )
+    })
 }
 
 fn event_ref(raw: &RawRecord<'_>) -> SigmaEventRef {
@@ -488,16 +487,7 @@ fn finding(rule: &Rule, raw: &RawRecord<'_>, tenant: &TenantId, time: Timestamp)
                 .unwrap_or_else(|| raw.at.to_string())
         ),
     )];
-    if !r.falsepositives.is_empty() {
-        reasons.push(Reason::new(
-            "sigma_falsepositives",
-            ReasonEffect::Noted,
-            format!(
-                "The rule's author lists false positives: {}",
-                r.falsepositives.join("; ")
-            ),
-        ));
-    }
+    reasons.extend(falsepositives_reason(&r));
     Finding {
         kind: FindingKind::Sigma,
         severity: sev,
