@@ -2,44 +2,15 @@
 //! a listed reason; every regression case matches; the spec's examples load as written.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rampart_sigma::{
     CompileOptions, ErrorKind, Placeholders, Rule, WinEventJson, load_dir, load_file,
 };
 
-fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-            out.push(p);
-        }
-    }
-}
-
-fn rule_dirs(root: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.is_dir()
-                        && p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("rules"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    dirs
-}
+#[path = "support/files.rs"]
+mod files;
+use files::{corpus_files, rule_dirs, yml_files};
 
 /// The test supplies a value for every placeholder, to show that `expand` rules compile
 /// once a deployment gives their values (without values they are rejected, per the spec).
@@ -65,10 +36,7 @@ fn sigmahq_corpus_compiles() {
         return;
     };
     let opts = CompileOptions::with_placeholders(AnyPlaceholder);
-    let mut files = Vec::new();
-    for d in rule_dirs(&root) {
-        yml_files(&d, &mut files);
-    }
+    let files = corpus_files(&root);
     assert!(!files.is_empty());
     let (mut ok, mut bad) = (0usize, 0usize);
     let mut classes: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -222,10 +190,7 @@ fn sigmahq_regression_data_matches() {
         return;
     };
     let opts = CompileOptions::with_placeholders(AnyPlaceholder);
-    let mut files = Vec::new();
-    for d in rule_dirs(&root) {
-        yml_files(&d, &mut files);
-    }
+    let files = corpus_files(&root);
     let mut by_id: HashMap<String, Rule> = HashMap::new();
     for f in &files {
         for r in load_file(f, &opts).rules {

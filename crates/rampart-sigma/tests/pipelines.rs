@@ -5,7 +5,6 @@
 //! only mapped fields.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 use rampart_sigma::pipelines::{self, identity_field_maps};
 use rampart_sigma::{CompileOptions, FieldMap, LogSource, Rule, load_dir, load_file};
@@ -41,56 +40,13 @@ fn rule_unmapped(rel: &str) -> Option<Rule> {
     load_file(&path, &CompileOptions::default()).rules.pop()
 }
 
-/// The records of a sample file: a JSON document (an object, an array, or a Graph
-/// `{"value": [...]}` page) or JSON lines.
-fn records(rel: &str) -> Option<Vec<Value>> {
-    let path = rampart_testkit::shared(&format!("samples/{rel}"))?;
-    let text = std::fs::read_to_string(&path).expect("readable sample");
-    let out = match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Array(v)) => v,
-        Ok(Value::Object(mut o)) => match o.remove("value") {
-            Some(Value::Array(v)) => v,
-            Some(other) => {
-                o.insert("value".into(), other);
-                vec![Value::Object(o)]
-            }
-            None => vec![Value::Object(o)],
-        },
-        Ok(other) => vec![other],
-        Err(_) => text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).expect("a JSON line"))
-            .collect(),
-    };
-    assert!(!out.is_empty(), "{rel} holds no record");
-    Some(out)
-}
+#[path = "support/samples.rs"]
+mod samples;
+use samples::{first, set};
 
-fn first(rel: &str, pred: impl Fn(&Value) -> bool) -> Option<Value> {
-    let r = records(rel)?;
-    Some(
-        r.into_iter()
-            .find(|v| pred(v))
-            .unwrap_or_else(|| panic!("{rel}: no record as expected")),
-    )
-}
-
-/// Sets `v` at JSON pointer `ptr` (the parent must exist).
-fn set(e: &mut Value, ptr: &str, v: Value) {
-    let (parent, key) = ptr.rsplit_once('/').expect("a pointer");
-    let p = if parent.is_empty() {
-        Some(&mut *e)
-    } else {
-        e.pointer_mut(parent)
-    };
-    match p {
-        Some(Value::Object(o)) => {
-            o.insert(key.to_string(), v);
-        }
-        _ => panic!("no object at {parent}"),
-    }
-}
+#[path = "support/files.rs"]
+mod files;
+use files::yml_files;
 
 // ---------------------------------------------------------------- (a) compilation
 
@@ -608,20 +564,6 @@ fn gworkspace_admin_mfa_disabled_reads_event_parameters() {
 
 // ---------------------------------------------------------------- (c) report
 
-fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.filter_map(Result::ok) {
-        let p = e.path();
-        if p.is_dir() {
-            yml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "yml") {
-            out.push(p);
-        }
-    }
-}
-
 /// Field names (before `|`) used in a detection; keyword items are not fields.
 fn detection_fields(v: &serde_yaml::Value, out: &mut BTreeSet<String>) {
     match v {
@@ -660,7 +602,6 @@ fn report_rules_whose_fields_are_all_mapped() {
         };
         let mut files = Vec::new();
         yml_files(&dir, &mut files);
-        files.sort();
         let (mut rules, mut covered) = (0, 0);
         let mut missing: BTreeMap<String, usize> = BTreeMap::new();
         let mut per_source: BTreeMap<String, (usize, usize)> = BTreeMap::new();

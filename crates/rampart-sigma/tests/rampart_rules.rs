@@ -33,39 +33,9 @@ fn by_name<'a>(l: &'a Loaded, name: &str) -> &'a Rule {
         .unwrap_or_else(|| panic!("no rule named {name}"))
 }
 
-/// The records of a sample: a JSON document (object, array, Graph `value` page) or lines.
-fn records(rel: &str) -> Option<Vec<Value>> {
-    let path = rampart_testkit::shared(&format!("samples/{rel}"))?;
-    let text = std::fs::read_to_string(path).expect("readable sample");
-    Some(match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Array(v)) => v,
-        Ok(Value::Object(mut o)) => match o.remove("value") {
-            Some(Value::Array(v)) => v,
-            _ => vec![Value::Object(o)],
-        },
-        Ok(other) => vec![other],
-        Err(_) => text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).expect("a JSON line"))
-            .collect(),
-    })
-}
-
-fn first(rel: &str, pred: impl Fn(&Value) -> bool) -> Option<Value> {
-    records(rel)?.into_iter().find(|v| pred(v))
-}
-
-/// Sets `v` at JSON pointer `ptr` (the parent must exist).
-fn set(e: &mut Value, ptr: &str, v: Value) {
-    let (parent, key) = ptr.rsplit_once('/').expect("a pointer");
-    match e.pointer_mut(parent) {
-        Some(Value::Object(o)) => {
-            o.insert(key.to_string(), v);
-        }
-        _ => panic!("no object at {parent}"),
-    }
-}
+#[path = "support/samples.rs"]
+mod samples;
+use samples::{first, set};
 
 const GRAPH_BETA: &str = "entra/entra-graph-signins-beta-list-msdocs.json";
 const EXPORT_50076: &str = "entra/entra-signinlogs-eventhub-50076-splunk.json";

@@ -7,50 +7,15 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+#[path = "files.rs"]
+mod files;
+use files::{corpus_files, files_with_ext};
 
 use rampart_sigma::{CompileOptions, Rule, RuleSet, load_str};
 use serde_json::{Map, Value, json};
 use serde_yaml::Value as Yaml;
-
-/// Every `*.yml` under `dir`, sorted.
-pub fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-            out.push(p);
-        }
-    }
-}
-
-/// The rule files of `../shared/sigma/rules*`.
-pub fn corpus_files(sigma_root: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(sigma_root)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.is_dir()
-                        && p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("rules"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    let mut files = Vec::new();
-    for d in dirs {
-        yml_files(&d, &mut files);
-    }
-    files
-}
 
 /// One rule file: its path (relative to the sigma root) and text.
 pub struct RuleFile {
@@ -288,10 +253,13 @@ pub fn flatten_windows(doc: &Value) -> Value {
     Value::Object(out)
 }
 
+/// The extensions of the JSON event files (documents, streams, lines).
+const JSON_EXTS: &[&str] = &["json", "log", "ndjson"];
+
 /// Every event of the regression data, flattened.
 pub fn regression_events(sigma_root: &Path) -> Vec<Value> {
     let mut jsons = Vec::new();
-    json_files(&sigma_root.join("regression_data"), &mut jsons);
+    files_with_ext(&sigma_root.join("regression_data"), JSON_EXTS, &mut jsons);
     jsons
         .iter()
         .flat_map(|p| read_json_stream(p))
@@ -299,30 +267,12 @@ pub fn regression_events(sigma_root: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            json_files(&p, out);
-        } else if p
-            .extension()
-            .is_some_and(|e| e == "json" || e == "log" || e == "ndjson")
-        {
-            out.push(p);
-        }
-    }
-}
-
 /// The identity sample records (Entra, O365, Okta, Google Workspace) as delivered: arrays
 /// and Graph `value` lists are split into records.
 pub fn identity_sample_events(samples_root: &Path) -> Vec<Value> {
     let mut files = Vec::new();
     for d in ["entra", "o365", "okta", "gworkspace"] {
-        json_files(&samples_root.join(d), &mut files);
+        files_with_ext(&samples_root.join(d), JSON_EXTS, &mut files);
     }
     let mut out = Vec::new();
     for f in files {
