@@ -95,7 +95,8 @@ impl CorrelationType {
     }
 }
 
-/// A comparison in a correlation condition.
+/// A comparison in a correlation condition (the `gt`/`gte`/`lt`/`lte` value modifiers of a
+/// detection use the same operators).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -115,7 +116,7 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
-    fn test(self, value: f64, bound: f64) -> bool {
+    pub(crate) fn test(self, value: f64, bound: f64) -> bool {
         match self {
             CmpOp::Gt => value > bound,
             CmpOp::Gte => value >= bound,

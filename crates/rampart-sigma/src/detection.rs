@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde_yaml::Value as Yaml;
 
+use crate::correlation::CmpOp;
 use crate::error::ErrorKind;
 use crate::event::{Event, FieldValue, format_float, parse_number};
 use crate::mapping::Mapped;
@@ -20,25 +21,6 @@ pub trait Placeholders {
 impl Placeholders for HashMap<String, Vec<String>> {
     fn resolve(&self, name: &str) -> Option<Vec<String>> {
         self.get(name).cloned()
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum CmpOp {
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-}
-
-impl CmpOp {
-    fn test(self, a: f64, b: f64) -> bool {
-        match self {
-            CmpOp::Gt => a > b,
-            CmpOp::Gte => a >= b,
-            CmpOp::Lt => a < b,
-            CmpOp::Lte => a <= b,
-        }
     }
 }
 
