@@ -895,10 +895,6 @@ impl<R: Clone> Correlator<R> {
         };
         let mut base_feeds = vec![Vec::new(); base.len()];
         let mut corr_feeds = vec![Vec::new(); n];
-        let mut base_referenced = vec![false; base.len()];
-        let mut base_generate = vec![false; base.len()];
-        let mut corr_referenced = vec![false; n];
-        let mut corr_generate = vec![false; n];
         for (i, c) in correlations.iter().enumerate() {
             if !ok[i] {
                 continue;
@@ -911,8 +907,6 @@ impl<R: Clone> Correlator<R> {
                         slot,
                         reader: reader(c, slot, Some(ls)),
                     });
-                    base_referenced[b] = true;
-                    base_generate[b] |= c.generate;
                 }
                 for &x in cs {
                     corr_feeds[x].push(Feed {
@@ -920,17 +914,20 @@ impl<R: Clone> Correlator<R> {
                         slot,
                         reader: reader(c, slot, None),
                     });
-                    corr_referenced[x] = true;
-                    corr_generate[x] |= c.generate;
                 }
             }
         }
-        let corr_reported = (0..n)
-            .map(|i| ok[i] && (!corr_referenced[i] || corr_generate[i]))
+        // A rule's own hits are reported unless it only feeds correlations that do not
+        // `generate` them.
+        let reported = |feeds: &[Feed]| {
+            feeds.is_empty() || feeds.iter().any(|f| correlations[f.corr].generate)
+        };
+        let corr_reported = corr_feeds
+            .iter()
+            .zip(&ok)
+            .map(|(feeds, &ok)| ok && reported(feeds))
             .collect();
-        let base_reported = (0..base.len())
-            .map(|i| !base_referenced[i] || base_generate[i])
-            .collect();
+        let base_reported = base_feeds.iter().map(|feeds| reported(feeds)).collect();
         (
             Correlator {
                 correlations,
