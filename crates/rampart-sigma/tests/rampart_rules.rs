@@ -238,6 +238,13 @@ fn correlate(events: &[(i64, Value)]) -> Vec<String> {
         .collect()
 }
 
+/// `n` copies of `fail` at minutes 0, 1, …, then the record `then` (at its minute).
+fn failures_then(fail: &Value, n: i64, then: (i64, Value)) -> Vec<(i64, Value)> {
+    let mut seq: Vec<(i64, Value)> = (0..n).map(|m| (m, fail.clone())).collect();
+    seq.push(then);
+    seq
+}
+
 #[test]
 fn failed_signins_then_success_correlates_per_user() {
     let Some(fail) = graph_signin(50126, "Browser", "bob@contoso.com") else {
@@ -246,25 +253,24 @@ fn failed_signins_then_success_correlates_per_user() {
     let ok = graph_signin(0, "Browser", "bob@contoso.com").unwrap();
     let other_ok = graph_signin(0, "Browser", "eve@contoso.com").unwrap();
     let title = "Many Failed Sign-Ins Followed by a Successful Sign-In";
-    let mut seq: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
-    seq.push((6, ok.clone()));
+    let seq = failures_then(&fail, 5, (6, ok.clone()));
     assert_eq!(correlate(&seq), vec![title.to_string()]);
     // Four failures: nothing.
-    let mut four: Vec<(i64, Value)> = (0..4).map(|m| (m, fail.clone())).collect();
-    four.push((6, ok.clone()));
+    let four = failures_then(&fail, 4, (6, ok.clone()));
     assert!(correlate(&four).is_empty());
     // The success is another user's: nothing.
-    let mut other: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
-    other.push((6, other_ok));
+    let other = failures_then(&fail, 5, (6, other_ok));
     assert!(correlate(&other).is_empty());
     // The success 20 minutes later: nothing.
-    let mut late: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
-    late.push((25, ok));
+    let late = failures_then(&fail, 5, (25, ok));
     assert!(correlate(&late).is_empty());
     // Mixed shapes: failures from the Azure Monitor export, the success from Graph.
     let exp_fail = export_signin(50126, "bob@contoso.com").unwrap();
-    let mut mixed: Vec<(i64, Value)> = (0..5).map(|m| (m, exp_fail.clone())).collect();
-    mixed.push((7, graph_signin(0, "Browser", "bob@contoso.com").unwrap()));
+    let mixed = failures_then(
+        &exp_fail,
+        5,
+        (7, graph_signin(0, "Browser", "bob@contoso.com").unwrap()),
+    );
     assert_eq!(correlate(&mixed), vec![title.to_string()]);
 }
 
@@ -332,11 +338,9 @@ fn okta_failed_signins_then_success_correlates_per_user() {
     set(&mut fail, "/outcome/result", json!("FAILURE"));
     set(&mut fail, "/outcome/reason", json!("INVALID_CREDENTIALS"));
     let title = "Okta - Many Failed Sign-Ins Followed by a Successful Sign-In";
-    let mut seq: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
-    seq.push((6, ok.clone()));
+    let seq = failures_then(&fail, 5, (6, ok.clone()));
     assert_eq!(correlate(&seq), vec![title.to_string()]);
-    let mut four: Vec<(i64, Value)> = (0..4).map(|m| (m, fail.clone())).collect();
-    four.push((6, ok.clone()));
+    let four = failures_then(&fail, 4, (6, ok.clone()));
     assert!(correlate(&four).is_empty());
     let mut other = ok;
     set(
@@ -344,8 +348,7 @@ fn okta_failed_signins_then_success_correlates_per_user() {
         "/actor/alternateId",
         json!("someone.else@elastic.co"),
     );
-    let mut seq: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
-    seq.push((6, other));
+    let seq = failures_then(&fail, 5, (6, other));
     assert!(correlate(&seq).is_empty());
 }
 
@@ -362,12 +365,10 @@ fn gworkspace_failed_logins_then_success_correlates_per_user() {
     let mut ok_same = ok.clone();
     set(&mut ok_same, "/actor/email", user);
     let title = "Google Workspace - Many Failed Logins Followed by a Successful Login";
-    let mut seq: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
-    seq.push((6, ok_same.clone()));
+    let seq = failures_then(&fail, 5, (6, ok_same.clone()));
     assert_eq!(correlate(&seq), vec![title.to_string()]);
     // As sampled, the success is another user's: nothing.
-    let mut seq: Vec<(i64, Value)> = (0..5).map(|m| (m, fail.clone())).collect();
-    seq.push((6, ok));
+    let seq = failures_then(&fail, 5, (6, ok));
     assert!(correlate(&seq).is_empty());
     // The success before the failures: nothing.
     let mut seq: Vec<(i64, Value)> = vec![(0, ok_same)];
