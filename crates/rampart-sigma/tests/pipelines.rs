@@ -25,19 +25,24 @@ fn opts() -> CompileOptions {
     o
 }
 
-/// One SigmaHQ rule compiled with the identity maps (`None` when ../shared is absent).
-fn rule(rel: &str) -> Option<Rule> {
+/// One SigmaHQ rule compiled with `opts`; it must compile (`None` only when ../shared is
+/// absent).
+fn rule_with(rel: &str, opts: &CompileOptions) -> Option<Rule> {
     let path = rampart_testkit::shared(&format!("sigma/rules/{rel}"))?;
-    let mut l = load_file(&path, &opts());
+    let mut l = load_file(&path, opts);
     assert!(l.errors.is_empty(), "{rel}: {:?}", l.errors);
     assert_eq!(l.rules.len(), 1, "{rel}");
     l.rules.pop()
 }
 
+/// One SigmaHQ rule compiled with the identity maps.
+fn rule(rel: &str) -> Option<Rule> {
+    rule_with(rel, &opts())
+}
+
 /// The same rule without any mapping.
 fn rule_unmapped(rel: &str) -> Option<Rule> {
-    let path = rampart_testkit::shared(&format!("sigma/rules/{rel}"))?;
-    load_file(&path, &CompileOptions::default()).rules.pop()
+    rule_with(rel, &CompileOptions::default())
 }
 
 #[path = "support/samples.rs"]
