@@ -307,10 +307,13 @@ fn spec_worked_example() -> Option<String> {
         "sigma/specification/specification/sigma-correlation-rules-specification.md",
     )?;
     let md = std::fs::read_to_string(p).unwrap();
-    let from = md.find("### Failed Logins Followed by Successful Login")?;
+    // `None` only when ../shared is absent: a spec without the example fails the test.
+    let from = md
+        .find("### Failed Logins Followed by Successful Login")
+        .expect("the worked example's heading in the spec");
     let rest = &md[from..];
-    let start = rest.find("```yml\n")? + "```yml\n".len();
-    let end = rest[start..].find("```")?;
+    let start = rest.find("```yml\n").expect("its yml block") + "```yml\n".len();
+    let end = rest[start..].find("```").expect("the end of its yml block");
     Some(rest[start..start + end].to_string())
 }
 
