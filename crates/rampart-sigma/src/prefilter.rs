@@ -265,8 +265,7 @@ impl RuleSet {
                 }
                 id
             };
-        for (i, rule) in rules.iter().enumerate() {
-            let idx = i;
+        for (idx, rule) in rules.iter().enumerate() {
             match rule.need() {
                 Need::Any => {
                     set(&mut always, idx);
