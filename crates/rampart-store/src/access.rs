@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use crate::sql::{Bind, Sql};
-use crate::store::now_us;
+use crate::store::{now_us, ts};
 use crate::{Store, StoreError};
 
 /// What a token may do.
@@ -116,7 +116,7 @@ impl Store {
             name: name.to_owned(),
             role,
             tenant: tenant.map(str::to_owned),
-            created_at: Timestamp::from_microsecond(now).unwrap_or(Timestamp::UNIX_EPOCH),
+            created_at: ts(now),
         })
     }
 
@@ -147,8 +147,7 @@ impl Store {
             name: self.get_str(&row, "name")?,
             role,
             tenant: self.get_opt_str(&row, "tenant")?,
-            created_at: Timestamp::from_microsecond(self.get_i64(&row, "created_at")?)
-                .unwrap_or(Timestamp::UNIX_EPOCH),
+            created_at: ts(self.get_i64(&row, "created_at")?),
         }))
     }
 
@@ -206,8 +205,7 @@ impl Store {
         let detail = self.get_str(r, "detail")?;
         Ok(AuditEntry {
             id,
-            at: Timestamp::from_microsecond(self.get_i64(r, "at")?)
-                .unwrap_or(Timestamp::UNIX_EPOCH),
+            at: ts(self.get_i64(r, "at")?),
             actor: self.get_str(r, "actor")?,
             action: self.get_str(r, "action")?,
             tenant: self.get_opt_str(r, "tenant")?,

@@ -8,7 +8,7 @@ use sqlx::{Any, Transaction};
 
 use crate::access::NewAudit;
 use crate::sql::{Bind, Sql};
-use crate::store::now_us;
+use crate::store::{now_us, ts, unsigned};
 use crate::{Store, StoreError};
 
 /// A stored alert: a finding plus what the server knows about it.
@@ -209,12 +209,7 @@ impl Store {
                 .await
                 .map_err(self.query_err())?;
         rows.iter()
-            .map(|r| {
-                Ok((
-                    self.get_str(r, "kind")?,
-                    u64::try_from(self.get_i64(r, "n")?).unwrap_or(0),
-                ))
-            })
+            .map(|r| Ok((self.get_str(r, "kind")?, unsigned(self.get_i64(r, "n")?))))
             .collect()
     }
 
@@ -223,14 +218,13 @@ impl Store {
         let body = self.get_str(r, "finding")?;
         let finding =
             serde_json::from_str(&body).map_err(|e| self.corrupt(format!("alert {id}"), e))?;
-        let ts = |us| Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH);
         Ok(AlertRow {
             id,
             key: self.get_str(r, "alert_key")?,
             status: self.get_str(r, "status")?,
             created_at: ts(self.get_i64(r, "created_at")?),
             updated_at: ts(self.get_i64(r, "updated_at")?),
-            revision: u64::try_from(self.get_i64(r, "revision")?).unwrap_or(0),
+            revision: unsigned(self.get_i64(r, "revision")?),
             finding,
         })
     }

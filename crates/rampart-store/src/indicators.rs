@@ -7,6 +7,7 @@ use rampart_intel::{Indicator, ObservableKind, Provenance, Verdict};
 use sqlx::{Any, Transaction};
 
 use crate::sql::{Bind, Sql};
+use crate::store::unsigned;
 use crate::{Store, StoreError};
 
 /// Which indicators [`IndicatorRepo::list`] returns. The default is all of them.
@@ -246,6 +247,6 @@ impl IndicatorRepo for Store {
             .fetch_one(&self.pool)
             .await
             .map_err(self.query_err())?;
-        Ok(u64::try_from(self.get_i64(&row, "n")?).unwrap_or(0))
+        Ok(unsigned(self.get_i64(&row, "n")?))
     }
 }

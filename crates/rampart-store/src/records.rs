@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use crate::sql::{Bind, Sql};
-use crate::store::now_us;
+use crate::store::{now_us, signed, ts, unsigned};
 use crate::{Backend, Store, StoreError};
 
 /// A record that could not be accepted, to keep in the dead-letter store.
@@ -93,18 +93,6 @@ pub struct DeadLetterFilter {
 pub struct TenantRow {
     pub slug: String,
     pub name: Option<String>,
-}
-
-fn ts(us: i64) -> Timestamp {
-    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-fn unsigned(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
-fn signed(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 impl Store {

@@ -82,19 +82,7 @@ impl Store {
             .connect(&url)
             .await
             .map_err(|e| open_err(Box::new(e)))?;
-        SQLITE_MIGRATIONS
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate {
-                db: db.clone(),
-                source,
-            })?;
-        tracing::debug!(db = %db, "store open");
-        Ok(Store {
-            pool,
-            backend: Backend::Sqlite,
-            db,
-        })
+        Store::migrated(pool, &SQLITE_MIGRATIONS, Backend::Sqlite, db).await
     }
 
     /// Connects to PostgreSQL at `url` and applies any pending migrations. With `schema`,
@@ -145,19 +133,21 @@ impl Store {
             .connect(url)
             .await
             .map_err(|e| open_err(Box::new(e)))?;
-        POSTGRES_MIGRATIONS
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate {
-                db: db.clone(),
-                source,
-            })?;
+        Store::migrated(pool, &POSTGRES_MIGRATIONS, Backend::Postgres, db).await
+    }
+
+    /// The last step of opening either backend: apply any pending migrations.
+    async fn migrated(
+        pool: AnyPool,
+        migrations: &sqlx::migrate::Migrator,
+        backend: Backend,
+        db: String,
+    ) -> Result<Store, StoreError> {
+        if let Err(source) = migrations.run(&pool).await {
+            return Err(StoreError::Migrate { db, source });
+        }
         tracing::debug!(db = %db, "store open");
-        Ok(Store {
-            pool,
-            backend: Backend::Postgres,
-            db,
-        })
+        Ok(Store { pool, backend, db })
     }
 
     /// Opens a store named as on the command line: `sqlite:PATH` (or `sqlite://PATH`) or
@@ -283,6 +273,21 @@ fn redact(url: &str) -> String {
 /// Now, in microseconds since the Unix epoch.
 pub(crate) fn now_us() -> i64 {
     jiff::Timestamp::now().as_microsecond()
+}
+
+/// A stored time (microseconds since the Unix epoch); the epoch when out of range.
+pub(crate) fn ts(us: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_microsecond(us).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// A stored count (every integer column is `BIGINT`); 0 when negative.
+pub(crate) fn unsigned(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// A count to store; `i64::MAX` when it does not fit.
+pub(crate) fn signed(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
