@@ -254,11 +254,11 @@ impl From<rampart_store::StoreError> for ApiError {
 pub struct Caller(pub ApiToken);
 
 impl Caller {
-    /// The tenants this caller may read: `None` = all (msp-admin). Ingest tokens read
-    /// nothing.
-    fn readable_tenants(&self) -> Result<Option<Vec<String>>, ApiError> {
+    /// Reading (alerts, dead letters, metrics) is for msp-admin tokens, which read every
+    /// tenant; ingest tokens read nothing.
+    fn may_read(&self) -> Result<(), ApiError> {
         match self.0.role {
-            Role::MspAdmin => Ok(None),
+            Role::MspAdmin => Ok(()),
             Role::Ingest => Err(ApiError::Forbidden(
                 "an ingest token can only ingest".to_owned(),
             )),
@@ -321,7 +321,7 @@ async fn healthz(State(engine): State<Engine>) -> Response {
 
 /// Prometheus metrics. They name tenants, so an msp-admin token is required.
 async fn metrics(State(engine): State<Engine>, caller: Caller) -> Result<Response, ApiError> {
-    caller.readable_tenants()?;
+    caller.may_read()?;
     let gauges = engine.gauges().await?;
     let mut r = engine.metrics().render(&gauges).into_response();
     r.headers_mut().insert(
@@ -369,17 +369,6 @@ fn parse_limit(limit: Option<&str>) -> Result<Option<u32>, ApiError> {
         .transpose()
 }
 
-/// The tenants to query: the caller's readable tenants, narrowed by `?tenant=`.
-fn scope(caller: &Caller, tenant: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
-    let readable = caller.readable_tenants()?;
-    Ok(match (readable, tenant) {
-        (None, None) => None,
-        (None, Some(t)) => Some(vec![t.to_owned()]),
-        (Some(r), None) => Some(r),
-        (Some(r), Some(t)) => Some(r.into_iter().filter(|x| x == t).collect()),
-    })
-}
-
 async fn list_alerts(
     State(engine): State<Engine>,
     caller: Caller,
@@ -401,8 +390,9 @@ async fn list_alerts(
             "severity {s:?}: one of info, low, medium, high, critical"
         )));
     }
+    caller.may_read()?;
     let filter = AlertFilter {
-        tenants: scope(&caller, q.tenant.as_deref())?,
+        tenants: q.tenant.map(|t| vec![t]),
         status: q.status,
         severity: q.severity,
         kind: q.kind,
@@ -420,15 +410,10 @@ async fn get_alert(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let readable = caller.readable_tenants()?;
+    caller.may_read()?;
     let not_found = || ApiError::NotFound(format!("no alert {id}"));
     let n: i64 = id.parse().map_err(|_| not_found())?;
     let alert = engine.store().alert(n).await?.ok_or_else(not_found)?;
-    if let Some(r) = readable
-        && !r.contains(&alert.finding.tenant.to_string())
-    {
-        return Err(not_found());
-    }
     let history = engine
         .store()
         .audit(Some(&format!("alert:{n}")), 1000)
@@ -484,34 +469,15 @@ async fn list_dead_letters(
     Query(q): Query<DeadLetterQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = parse_limit(q.limit.as_deref())?;
-    let tenants = scope(&caller, q.tenant.as_deref())?;
-    let mut out = Vec::new();
-    match tenants {
-        None => {
-            out = engine
-                .store()
-                .list_dead_letters(&DeadLetterFilter {
-                    tenant: None,
-                    status: q.status.clone(),
-                    limit,
-                })
-                .await?;
-        }
-        Some(list) => {
-            for t in list {
-                out.extend(
-                    engine
-                        .store()
-                        .list_dead_letters(&DeadLetterFilter {
-                            tenant: Some(t),
-                            status: q.status.clone(),
-                            limit,
-                        })
-                        .await?,
-                );
-            }
-        }
-    }
+    caller.may_read()?;
+    let out = engine
+        .store()
+        .list_dead_letters(&DeadLetterFilter {
+            tenant: q.tenant,
+            status: q.status,
+            limit,
+        })
+        .await?;
     Ok(Json(json!({ "dead_letters": out })))
 }
 
@@ -520,15 +486,10 @@ async fn retry_dead_letter(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let readable = caller.readable_tenants()?;
+    caller.may_read()?;
     let not_found = || ApiError::NotFound(format!("no dead letter {id}"));
     let n: i64 = id.parse().map_err(|_| not_found())?;
     let letter = engine.store().dead_letter(n).await?.ok_or_else(not_found)?;
-    if let Some(r) = readable
-        && !r.contains(&letter.tenant)
-    {
-        return Err(not_found());
-    }
     let outcome = engine.retry_dead_letter(&letter).await?;
     let detail = serde_json::to_string(&outcome).unwrap_or_else(|_| "{}".to_owned());
     engine
