@@ -178,8 +178,8 @@ fn token(data: &Path, store: &[String]) -> String {
 }
 
 /// What `rampart hunt` finds on the same exports (without Sigma rules, which serve does
-/// not run yet).
-fn hunt_keys(dir: &Path, files: &[(String, PathBuf)]) -> BTreeSet<Key> {
+/// not run yet), with the demo's indicator list when `indicators`.
+fn hunt_keys(dir: &Path, files: &[(String, PathBuf)], indicators: bool) -> BTreeSet<Key> {
     let mut args = vec![
         "hunt".to_owned(),
         "--format".into(),
@@ -187,9 +187,11 @@ fn hunt_keys(dir: &Path, files: &[(String, PathBuf)]) -> BTreeSet<Key> {
         "--no-builtin-rules".into(),
         "--config".into(),
         dir.join("rampart.toml").display().to_string(),
-        "--indicators".into(),
-        dir.join("campaign.csv").display().to_string(),
     ];
+    if indicators {
+        args.push("--indicators".into());
+        args.push(dir.join("campaign.csv").display().to_string());
+    }
     args.extend(files.iter().map(|(t, p)| format!("{t}={}", p.display())));
     let out = rampart(&args.iter().map(String::as_str).collect::<Vec<_>>(), dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -197,6 +199,17 @@ fn hunt_keys(dir: &Path, files: &[(String, PathBuf)]) -> BTreeSet<Key> {
         .lines()
         .map(|l| key(&serde_json::from_str(l).unwrap()))
         .collect()
+}
+
+/// POSTs `body` to `tenant`'s ingest route.
+fn ingest(addr: &str, tenant: &str, token: &str, body: &[u8]) -> (u16, Value) {
+    json(
+        addr,
+        "POST",
+        &format!("/api/v1/tenants/{tenant}/ingest"),
+        token,
+        body,
+    )
 }
 
 fn seed_story(store: Vec<String>) {
@@ -215,13 +228,7 @@ fn seed_story(store: Vec<String>) {
     let mut accepted = 0;
     for (tenant, path) in &files {
         let body = std::fs::read(path).unwrap();
-        let (status, v) = json(
-            &server.addr,
-            "POST",
-            &format!("/api/v1/tenants/{tenant}/ingest"),
-            &admin,
-            &body,
-        );
+        let (status, v) = ingest(&server.addr, tenant, &admin, &body);
         assert_eq!(status, 202, "{}: {v}", path.display());
         assert_eq!(v["rejected"], 0, "{}: {v}", path.display());
         accepted += v["accepted"].as_u64().unwrap();
@@ -247,7 +254,7 @@ fn seed_story(store: Vec<String>) {
     // Nearly the same alerts as `rampart hunt` on the same files. Known gap: detection runs
     // per round of batches over a window, so how batches group into rounds can change a
     // finding or two (seen: 0 or 1 of 17); the difference is printed.
-    let hunted = hunt_keys(dir.path(), &files);
+    let hunted = hunt_keys(dir.path(), &files, true);
     let diff: Vec<&Key> = served.symmetric_difference(&hunted).collect();
     eprintln!(
         "serve vs hunt: {} alerts, {} findings, differing: {diff:?}",
@@ -262,13 +269,7 @@ fn seed_story(store: Vec<String>) {
     let (status, v) = json(&server.addr, "GET", "/healthz", "", b"");
     assert_eq!((status, &v["status"]), (200, &Value::from("ok")));
     for (tenant, path) in &files {
-        let (status, v) = json(
-            &server.addr,
-            "POST",
-            &format!("/api/v1/tenants/{tenant}/ingest"),
-            &admin,
-            &std::fs::read(path).unwrap(),
-        );
+        let (status, v) = ingest(&server.addr, tenant, &admin, &std::fs::read(path).unwrap());
         assert_eq!(status, 202);
         assert_eq!(v["duplicates"], v["accepted"], "{v}");
     }
@@ -357,13 +358,7 @@ fn serve_dead_letters_reconcile_with_the_counts() {
             body.push_str("{\"broken\": \n");
         }
     }
-    let (status, v) = json(
-        &server.addr,
-        "POST",
-        &format!("/api/v1/tenants/{tenant}/ingest"),
-        &admin,
-        body.as_bytes(),
-    );
+    let (status, v) = ingest(&server.addr, tenant, &admin, body.as_bytes());
     assert_eq!(status, 202, "{v}");
     let rejected = v["rejected"].as_u64().unwrap();
     assert!(rejected > 0, "{v}");
@@ -443,20 +438,12 @@ fn serve_kill_9_mid_ingest_loses_no_accepted_event_and_duplicates_no_alert() {
     // Restart: everything acknowledged is there; detection catches up from its checkpoint.
     let server = start(&data, &args);
     settle(&server.addr, &admin);
-    let (_, _, metrics) = http(&server.addr, "GET", "/metrics", &admin, b"");
-    let _ = metrics;
     let first = alerts(&server.addr, &admin);
     // Now send everything (again): nothing acknowledged was lost, so these are duplicates
     // exactly for the acknowledged part.
     let mut duplicates = 0;
     for (tenant, path) in &files {
-        let (status, v) = json(
-            &server.addr,
-            "POST",
-            &format!("/api/v1/tenants/{tenant}/ingest"),
-            &admin,
-            &std::fs::read(path).unwrap(),
-        );
+        let (status, v) = ingest(&server.addr, tenant, &admin, &std::fs::read(path).unwrap());
         assert_eq!(status, 202);
         duplicates += v["duplicates"].as_u64().unwrap();
     }
@@ -472,26 +459,5 @@ fn serve_kill_9_mid_ingest_loses_no_accepted_event_and_duplicates_no_alert() {
     let after: BTreeSet<i64> = all.iter().map(|a| a["id"].as_i64().unwrap()).collect();
     assert!(before.is_subset(&after));
     // And the final set is what hunt finds over all the files.
-    assert_eq!(
-        keys.len(),
-        hunt_keys_no_indicators(dir.path(), &files).len()
-    );
-}
-
-fn hunt_keys_no_indicators(dir: &Path, files: &[(String, PathBuf)]) -> BTreeSet<Key> {
-    let mut args = vec![
-        "hunt".to_owned(),
-        "--format".into(),
-        "json".into(),
-        "--no-builtin-rules".into(),
-        "--config".into(),
-        dir.join("rampart.toml").display().to_string(),
-    ];
-    args.extend(files.iter().map(|(t, p)| format!("{t}={}", p.display())));
-    let out = rampart(&args.iter().map(String::as_str).collect::<Vec<_>>(), dir);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
-        .map(|l| key(&serde_json::from_str(l).unwrap()))
-        .collect()
+    assert_eq!(keys.len(), hunt_keys(dir.path(), &files, false).len());
 }

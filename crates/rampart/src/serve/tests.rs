@@ -87,6 +87,23 @@ async fn call(
     (status, value, headers)
 }
 
+async fn get(
+    engine: &Engine,
+    uri: &str,
+    token: &str,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    call(engine, Method::GET, uri, Some(token), vec![]).await
+}
+
+async fn post(
+    engine: &Engine,
+    uri: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    call(engine, Method::POST, uri, Some(token), body).await
+}
+
 /// An Entra Graph sign-in of `user` at `time` from `ip` in `city`, with an optional
 /// provider tenant id.
 fn graph_signin(
@@ -125,6 +142,34 @@ fn body(records: &[Value]) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "value": records })).unwrap()
 }
 
+/// POST `body` to `tenant`'s ingest route.
+async fn ingest(
+    engine: &Engine,
+    tenant: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    post(
+        engine,
+        &format!("/api/v1/tenants/{tenant}/ingest"),
+        token,
+        body,
+    )
+    .await
+}
+
+/// One sign-in of Ann's at acme-dental, from New York.
+fn one_signin() -> Vec<u8> {
+    body(&[graph_signin(
+        "r1",
+        "ann@acme.test",
+        "2026-11-01T10:00:00Z",
+        "198.51.100.7",
+        NYC,
+        None,
+    )])
+}
+
 /// Every API route, with a method and a path whose parameters point at acme-dental data.
 fn api_routes() -> Vec<(Method, &'static str)> {
     vec![
@@ -159,42 +204,14 @@ async fn every_api_route_wants_a_valid_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ingest_token_ingests_into_its_tenant_only_and_reads_nothing() {
     let f = fixture(16, true).await;
-    let records = body(&[graph_signin(
-        "r1",
-        "ann@acme.test",
-        "2026-11-01T10:00:00Z",
-        "198.51.100.7",
-        NYC,
-        None,
-    )]);
-    let (status, v, _) = call(
-        &f.engine,
-        Method::POST,
-        "/api/v1/tenants/acme-dental/ingest",
-        Some(ACME),
-        records.clone(),
-    )
-    .await;
+    let records = one_signin();
+    let (status, v, _) = ingest(&f.engine, "acme-dental", ACME, records.clone()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
     assert_eq!(v["accepted"], 1);
     // Another tenant's route: refused, and nothing is stored.
-    let (status, v, _) = call(
-        &f.engine,
-        Method::POST,
-        "/api/v1/tenants/brightline-law/ingest",
-        Some(ACME),
-        records.clone(),
-    )
-    .await;
+    let (status, v, _) = ingest(&f.engine, "brightline-law", ACME, records.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
-    let (status, ..) = call(
-        &f.engine,
-        Method::POST,
-        "/api/v1/tenants/acme-dental/ingest",
-        Some(BRIGHT),
-        records.clone(),
-    )
-    .await;
+    let (status, ..) = ingest(&f.engine, "acme-dental", BRIGHT, records.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
         f.engine.store().signin_counts().await.unwrap(),
@@ -211,23 +228,9 @@ async fn an_ingest_token_ingests_into_its_tenant_only_and_reads_nothing() {
         }
     }
     // Unknown tenants are 404 for everyone.
-    let (status, ..) = call(
-        &f.engine,
-        Method::POST,
-        "/api/v1/tenants/nobody/ingest",
-        Some(ADMIN),
-        records.clone(),
-    )
-    .await;
+    let (status, ..) = ingest(&f.engine, "nobody", ADMIN, records.clone()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, ..) = call(
-        &f.engine,
-        Method::POST,
-        "/api/v1/tenants/Not%20A%20Slug/ingest",
-        Some(ADMIN),
-        records,
-    )
-    .await;
+    let (status, ..) = ingest(&f.engine, "Not%20A%20Slug", ADMIN, records).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -253,14 +256,7 @@ async fn a_record_claimed_by_another_tenant_is_a_dead_letter_not_a_leak() {
         ),
         serde_json::json!({"id": "r3", "what": "not a sign-in of any format"}),
     ]);
-    let (status, v, _) = call(
-        &f.engine,
-        Method::POST,
-        "/api/v1/tenants/acme-dental/ingest",
-        Some(ACME),
-        records,
-    )
-    .await;
+    let (status, v, _) = ingest(&f.engine, "acme-dental", ACME, records).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
     assert_eq!(
         (v["accepted"].as_u64(), v["rejected"].as_u64()),
@@ -284,45 +280,28 @@ async fn a_record_claimed_by_another_tenant_is_a_dead_letter_not_a_leak() {
         vec![("acme-dental".to_owned(), 1)]
     );
     // The dead letters are listed with their reasons, per tenant.
-    let (status, v, _) = call(
-        &f.engine,
-        Method::GET,
-        "/api/v1/dead-letters?tenant=acme-dental",
-        Some(ADMIN),
-        vec![],
-    )
-    .await;
+    let (status, v, _) = get(&f.engine, "/api/v1/dead-letters?tenant=acme-dental", ADMIN).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["dead_letters"].as_array().unwrap().len(), 2, "{v}");
-    let (_, v, _) = call(
+    let (_, v, _) = get(
         &f.engine,
-        Method::GET,
         "/api/v1/dead-letters?tenant=brightline-law",
-        Some(ADMIN),
-        vec![],
+        ADMIN,
     )
     .await;
     assert!(v["dead_letters"].as_array().unwrap().is_empty(), "{v}");
     // Retrying the one claimed by brightline-law fails again, with the reason.
     let id = errors[0]["dead_letter"].as_i64().unwrap();
-    let (status, v, _) = call(
+    let (status, v, _) = post(
         &f.engine,
-        Method::POST,
         &format!("/api/v1/dead-letters/{id}/retry"),
-        Some(ADMIN),
+        ADMIN,
         vec![],
     )
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["outcome"], "rejected", "{v}");
-    let (status, ..) = call(
-        &f.engine,
-        Method::POST,
-        "/api/v1/dead-letters/99999/retry",
-        Some(ADMIN),
-        vec![],
-    )
-    .await;
+    let (status, ..) = post(&f.engine, "/api/v1/dead-letters/99999/retry", ADMIN, vec![]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -357,24 +336,10 @@ async fn impossible_travel_becomes_one_alert_visible_to_the_msp_only_in_its_tena
         PHX,
         None,
     ));
-    let (status, v, _) = call(
-        &f.engine,
-        Method::POST,
-        "/api/v1/tenants/acme-dental/ingest",
-        Some(ACME),
-        body(&records),
-    )
-    .await;
+    let (status, v, _) = ingest(&f.engine, "acme-dental", ACME, body(&records)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
     settle(&f.engine).await;
-    let (status, v, _) = call(
-        &f.engine,
-        Method::GET,
-        "/api/v1/alerts",
-        Some(ADMIN),
-        vec![],
-    )
-    .await;
+    let (status, v, _) = get(&f.engine, "/api/v1/alerts", ADMIN).await;
     assert_eq!(status, StatusCode::OK);
     let alerts = v["alerts"].as_array().unwrap().clone();
     let travel: Vec<&Value> = alerts
@@ -388,41 +353,18 @@ async fn impossible_travel_becomes_one_alert_visible_to_the_msp_only_in_its_tena
         "phx"
     );
     // The same records again: duplicates, and no second alert.
-    let (_, v, _) = call(
-        &f.engine,
-        Method::POST,
-        "/api/v1/tenants/acme-dental/ingest",
-        Some(ACME),
-        body(&records),
-    )
-    .await;
+    let (_, v, _) = ingest(&f.engine, "acme-dental", ACME, body(&records)).await;
     assert_eq!(v["duplicates"].as_u64(), Some(records.len() as u64), "{v}");
     settle(&f.engine).await;
-    let (_, v, _) = call(
-        &f.engine,
-        Method::GET,
-        "/api/v1/alerts",
-        Some(ADMIN),
-        vec![],
-    )
-    .await;
+    let (_, v, _) = get(&f.engine, "/api/v1/alerts", ADMIN).await;
     assert_eq!(v["alerts"].as_array().unwrap().len(), alerts.len());
     // Filters: another tenant sees none of it.
-    let (_, v, _) = call(
-        &f.engine,
-        Method::GET,
-        "/api/v1/alerts?tenant=brightline-law",
-        Some(ADMIN),
-        vec![],
-    )
-    .await;
+    let (_, v, _) = get(&f.engine, "/api/v1/alerts?tenant=brightline-law", ADMIN).await;
     assert!(v["alerts"].as_array().unwrap().is_empty(), "{v}");
-    let (_, v, _) = call(
+    let (_, v, _) = get(
         &f.engine,
-        Method::GET,
         "/api/v1/alerts?tenant=acme-dental&kind=impossible_travel&limit=1",
-        Some(ADMIN),
-        vec![],
+        ADMIN,
     )
     .await;
     assert_eq!(v["alerts"].as_array().unwrap().len(), 1);
@@ -432,40 +374,19 @@ async fn impossible_travel_becomes_one_alert_visible_to_the_msp_only_in_its_tena
         "since=yesterday",
         "severity=urgent",
     ] {
-        let (status, ..) = call(
-            &f.engine,
-            Method::GET,
-            &format!("/api/v1/alerts?{bad}"),
-            Some(ADMIN),
-            vec![],
-        )
-        .await;
+        let (status, ..) = get(&f.engine, &format!("/api/v1/alerts?{bad}"), ADMIN).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }
     // One alert with its evidence and history.
     let id = travel[0]["id"].as_i64().unwrap();
-    let (status, v, _) = call(
-        &f.engine,
-        Method::GET,
-        &format!("/api/v1/alerts/{id}"),
-        Some(ADMIN),
-        vec![],
-    )
-    .await;
+    let (status, v, _) = get(&f.engine, &format!("/api/v1/alerts/{id}"), ADMIN).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["history"][0]["action"], "alert.raised", "{v}");
     assert!(v["evidence"].is_object());
-    let (status, ..) = call(
-        &f.engine,
-        Method::GET,
-        "/api/v1/alerts/987654",
-        Some(ADMIN),
-        vec![],
-    )
-    .await;
+    let (status, ..) = get(&f.engine, "/api/v1/alerts/987654", ADMIN).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Metrics count what came in, per tenant and format, and the alert kinds.
-    let (status, v, _) = call(&f.engine, Method::GET, "/metrics", Some(ADMIN), vec![]).await;
+    let (status, v, _) = get(&f.engine, "/metrics", ADMIN).await;
     assert_eq!(status, StatusCode::OK);
     let text = v.as_str().unwrap();
     assert!(
@@ -486,24 +407,10 @@ async fn impossible_travel_becomes_one_alert_visible_to_the_msp_only_in_its_tena
 async fn a_full_queue_answers_429_with_retry_after_and_stores_nothing() {
     // A queue of two batches and no worker to empty it.
     let f = fixture(2, false).await;
-    let records = body(&[graph_signin(
-        "r1",
-        "ann@acme.test",
-        "2026-11-01T10:00:00Z",
-        "198.51.100.7",
-        NYC,
-        None,
-    )]);
+    let records = one_signin();
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let (status, v, headers) = call(
-            &f.engine,
-            Method::POST,
-            "/api/v1/tenants/acme-dental/ingest",
-            Some(ADMIN),
-            records.clone(),
-        )
-        .await;
+        let (status, v, headers) = ingest(&f.engine, "acme-dental", ADMIN, records.clone()).await;
         if status == StatusCode::TOO_MANY_REQUESTS {
             assert_eq!(headers["retry-after"], "1", "{v}");
         }
@@ -520,7 +427,7 @@ async fn a_full_queue_answers_429_with_retry_after_and_stores_nothing() {
     );
     // Refused requests stored nothing.
     assert_eq!(f.engine.store().last_batch_seq().await.unwrap(), 2);
-    let (_, v, _) = call(&f.engine, Method::GET, "/metrics", Some(ADMIN), vec![]).await;
+    let (_, v, _) = get(&f.engine, "/metrics", ADMIN).await;
     let text = v.as_str().unwrap();
     assert!(text.contains("rampart_queue_depth 2"), "{text}");
     assert!(
@@ -558,14 +465,7 @@ async fn the_openapi_document_lists_exactly_the_served_routes() {
     served.sort();
     assert_eq!(documented, served);
     let f = fixture(4, true).await;
-    let (status, v, _) = call(
-        &f.engine,
-        Method::GET,
-        "/api/v1/openapi.json",
-        Some(ACME),
-        vec![],
-    )
-    .await;
+    let (status, v, _) = get(&f.engine, "/api/v1/openapi.json", ACME).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v, doc);
 }
