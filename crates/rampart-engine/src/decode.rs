@@ -23,6 +23,34 @@ impl DecodedBatch {
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
     }
+
+    /// A decoded sign-in (record `index` of its body, 1-based) → tenant assignment →
+    /// enrichment → accepted; or, when another tenant claims it, a retryable dead letter
+    /// that keeps the sign-in as normalized JSON (not yet enriched: a retry enriches it
+    /// with the GeoIP databases in force then). Ingest and dead-letter retries both come
+    /// through here, so a retried record is placed exactly like an ingested one.
+    pub fn accept(
+        &mut self,
+        mut s: SignIn,
+        index: u64,
+        route: &TenantId,
+        tenants: &Tenants,
+        geoip: Option<&rampart_geo::GeoIp>,
+    ) {
+        match tenants.assign(&mut s, route) {
+            Ok(()) => {
+                rampart_geo::enrich(&mut s, geoip);
+                self.signins.push(s);
+            }
+            Err(e) => self.dead_letters.push(NewDeadLetter {
+                index,
+                line: None,
+                reason: e.reason,
+                raw: serde_json::to_string(&s).ok(),
+                retryable: true,
+            }),
+        }
+    }
 }
 
 /// Decodes `bytes` (any format `hunt` reads: JSON array, NDJSON, API pages, CSV, gzip —
@@ -39,20 +67,7 @@ pub fn decode_batch(
     rampart_sources::decode_bytes(bytes, "body", &opts, &mut |d| match d {
         Decoded::SignIn(s) => {
             index += 1;
-            let mut s = *s;
-            match tenants.assign(&mut s, route) {
-                Ok(()) => {
-                    rampart_geo::enrich(&mut s, geoip);
-                    out.signins.push(s);
-                }
-                Err(e) => out.dead_letters.push(NewDeadLetter {
-                    index,
-                    line: None,
-                    reason: e.reason,
-                    raw: serde_json::to_string(&s).ok(),
-                    retryable: true,
-                }),
-            }
+            out.accept(*s, index, route, tenants, geoip);
         }
         Decoded::Skipped { format, reason, .. } => {
             index += 1;

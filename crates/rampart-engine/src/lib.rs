@@ -317,18 +317,15 @@ impl Engine {
         let permit = self.reserve()?;
         // A kept sign-in (refused at tenant assignment) is stored as normalized JSON.
         let decoded = match serde_json::from_str::<rampart_model::SignIn>(raw) {
-            Ok(mut s) => {
+            Ok(s) => {
                 let mut out = DecodedBatch::default();
-                match self.inner.config.tenants.assign(&mut s, &tenant) {
-                    Ok(()) => out.signins.push(s),
-                    Err(e) => out.dead_letters.push(rampart_store::NewDeadLetter {
-                        index: 1,
-                        line: None,
-                        reason: e.reason,
-                        raw: Some(raw.clone()),
-                        retryable: true,
-                    }),
-                }
+                out.accept(
+                    s,
+                    1,
+                    &tenant,
+                    &self.inner.config.tenants,
+                    self.inner.config.geoip.as_deref(),
+                );
                 out
             }
             Err(_) => decode_batch(
