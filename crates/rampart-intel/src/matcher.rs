@@ -99,29 +99,72 @@ impl Ids {
     }
 }
 
-/// IP addresses and networks of one family: `(masked address, prefix length) → ids`, and
-/// the prefix lengths present, longest first (an address is a full-length prefix).
+/// IP addresses and networks of one family.
+///
+/// Prefixes at least [`Bits::BUCKET`] long (every address, and `/24`…`/31` in IPv4) are
+/// grouped by their first `BUCKET` bits, so one probe finds every such prefix covering an
+/// address; shorter networks are kept as `(masked address, prefix length) → ids`, probed
+/// once per length present, longest first. An IPv4 lookup thus costs one hash probe plus
+/// one per distinct network length shorter than /24 in the set.
 #[derive(Debug)]
 struct Prefixes<A> {
-    map: FastMap<(A, u8), Ids>,
+    fine: FastMap<A, Bucket<A>>,
+    coarse: FastMap<(A, u8), Ids>,
+    /// Lengths present in `coarse`, longest first.
     lens: Vec<u8>,
 }
 
 impl<A> Default for Prefixes<A> {
     fn default() -> Self {
         Prefixes {
-            map: FastMap::default(),
+            fine: FastMap::default(),
+            coarse: FastMap::default(),
             lens: Vec::new(),
+        }
+    }
+}
+
+/// One prefix of a bucket and its indicators.
+#[derive(Clone, Debug)]
+struct Entry<A> {
+    addr: A,
+    len: u8,
+    ids: Ids,
+}
+
+/// The prefixes that share their first `BUCKET` bits, longest first (nearly always one,
+/// kept inline).
+#[derive(Clone, Debug)]
+enum Bucket<A> {
+    One(Entry<A>),
+    Many(Vec<Entry<A>>),
+}
+
+impl<A> Bucket<A> {
+    fn as_slice(&self) -> &[Entry<A>] {
+        match self {
+            Bucket::One(e) => std::slice::from_ref(e),
+            Bucket::Many(es) => es,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Entry<A>] {
+        match self {
+            Bucket::One(e) => std::slice::from_mut(e),
+            Bucket::Many(es) => es,
         }
     }
 }
 
 /// An address as bits, for masking.
 trait Bits: Copy + Eq + std::hash::Hash {
+    /// Prefixes this long or longer share one hash probe (see [`Prefixes`]).
+    const BUCKET: u8;
     fn masked(self, len: u8) -> Self;
 }
 
 impl Bits for u32 {
+    const BUCKET: u8 = 24;
     fn masked(self, len: u8) -> u32 {
         match len {
             0 => 0,
@@ -132,6 +175,7 @@ impl Bits for u32 {
 }
 
 impl Bits for u128 {
+    const BUCKET: u8 = 64;
     fn masked(self, len: u8) -> u128 {
         match len {
             0 => 0,
@@ -143,24 +187,79 @@ impl Bits for u128 {
 
 impl<A: Bits> Prefixes<A> {
     fn push(&mut self, addr: A, len: u8, slot: Slot) {
-        let key = (addr.masked(len), len);
-        match self.map.get_mut(&key) {
-            Some(ids) => ids.push(slot),
-            None => {
-                self.map.insert(key, Ids::One(slot));
-                if let Err(at) = self.lens.binary_search_by(|l| len.cmp(l)) {
-                    self.lens.insert(at, len);
+        let addr = addr.masked(len);
+        if len < A::BUCKET {
+            match self.coarse.get_mut(&(addr, len)) {
+                Some(ids) => ids.push(slot),
+                None => {
+                    self.coarse.insert((addr, len), Ids::One(slot));
+                    if let Err(at) = self.lens.binary_search_by(|l| len.cmp(l)) {
+                        self.lens.insert(at, len);
+                    }
                 }
             }
+            return;
         }
+        let entry = Entry {
+            addr,
+            len,
+            ids: Ids::One(slot),
+        };
+        let Some(bucket) = self.fine.get_mut(&addr.masked(A::BUCKET)) else {
+            self.fine.insert(addr.masked(A::BUCKET), Bucket::One(entry));
+            return;
+        };
+        if let Some(e) = bucket
+            .as_mut_slice()
+            .iter_mut()
+            .find(|e| e.addr == addr && e.len == len)
+        {
+            e.ids.push(slot);
+            return;
+        }
+        let mut entries = match std::mem::replace(bucket, Bucket::Many(Vec::new())) {
+            Bucket::One(e) => vec![e],
+            Bucket::Many(es) => es,
+        };
+        let at = entries.partition_point(|e| e.len >= len);
+        entries.insert(at, entry);
+        *bucket = Bucket::Many(entries);
     }
 
     fn get(&self, addr: A, len: u8) -> Option<&Ids> {
-        self.map.get(&(addr.masked(len), len))
+        let addr = addr.masked(len);
+        if len < A::BUCKET {
+            return self.coarse.get(&(addr, len));
+        }
+        self.fine
+            .get(&addr.masked(A::BUCKET))?
+            .as_slice()
+            .iter()
+            .find(|e| e.addr == addr && e.len == len)
+            .map(|e| &e.ids)
     }
 
     fn get_mut(&mut self, addr: A, len: u8) -> Option<&mut Ids> {
-        self.map.get_mut(&(addr.masked(len), len))
+        let addr = addr.masked(len);
+        if len < A::BUCKET {
+            return self.coarse.get_mut(&(addr, len));
+        }
+        self.fine
+            .get_mut(&addr.masked(A::BUCKET))?
+            .as_mut_slice()
+            .iter_mut()
+            .find(|e| e.addr == addr && e.len == len)
+            .map(|e| &mut e.ids)
+    }
+
+    /// How many distinct prefixes are indexed.
+    fn keys(&self) -> usize {
+        self.coarse.len()
+            + self
+                .fine
+                .values()
+                .map(|b| b.as_slice().len())
+                .sum::<usize>()
     }
 }
 
@@ -190,7 +289,7 @@ impl std::fmt::Debug for IndicatorSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IndicatorSet")
             .field("indicators", &self.all.len())
-            .field("ip_keys", &(self.v4.map.len() + self.v6.map.len()))
+            .field("ip_keys", &(self.v4.keys() + self.v6.keys()))
             .field("domains", &self.domains.len())
             .finish_non_exhaustive()
     }
@@ -445,29 +544,12 @@ impl IndicatorSet {
     /// a wider allow. Otherwise the malicious indicator with the highest confidence, else the
     /// suspicious one, is returned.
     pub fn decide(&self, observable: &Observable, at: Timestamp) -> Option<Match<'_>> {
-        let mut out = Vec::new();
-        self.collect(observable, at, &mut out);
-        let first = out.first()?;
-        let level = &first.indicator.observable;
-        let same: Vec<&Match<'_>> = out
-            .iter()
-            .take_while(|m| &m.indicator.observable == level)
-            .collect();
-        if same
-            .iter()
-            .any(|m| m.indicator.verdict == Verdict::BenignAllow)
-        {
+        let mut decider = Decider::default();
+        self.collect(observable, at, &mut decider);
+        if decider.allowed {
             return None;
         }
-        same.into_iter()
-            .max_by_key(|m| {
-                (
-                    m.indicator.verdict == Verdict::Malicious,
-                    m.indicator.confidence,
-                    std::cmp::Reverse(m.id),
-                )
-            })
-            .copied()
+        decider.best
     }
 
     /// [`IndicatorSet::decide`] for an IP address (IPv4-mapped IPv6 is read as IPv4).
@@ -475,21 +557,27 @@ impl IndicatorSet {
         self.decide(&Observable::Ip(ip), at)
     }
 
-    fn push_live<'a>(&'a self, ids: &[Slot], how: MatchHow, at: i64, out: &mut Vec<Match<'a>>) {
+    /// Hands `sink` the indicators of one key that are live at `at`.
+    fn push_live<'a>(&'a self, ids: &[Slot], how: MatchHow, at: i64, sink: &mut impl Sink<'a>) {
+        let mut any = false;
         for slot in ids {
             if at < slot.until
                 && let Some(ind) = self.all.get(slot.id as usize)
             {
-                out.push(Match {
+                any = true;
+                sink.push(Match {
                     id: IndicatorId(slot.id),
                     indicator: ind,
                     how,
                 });
             }
         }
+        if any {
+            sink.key_done();
+        }
     }
 
-    fn collect<'a>(&'a self, observable: &Observable, at: Timestamp, out: &mut Vec<Match<'a>>) {
+    fn collect<'a>(&'a self, observable: &Observable, at: Timestamp, out: &mut impl Sink<'a>) {
         let at = at.as_microsecond();
         match observable {
             Observable::Ip(ip) => self.collect_ip(*ip, None, false, at, out),
@@ -528,7 +616,7 @@ impl IndicatorSet {
         len: Option<u8>,
         host: bool,
         at: i64,
-        out: &mut Vec<Match<'a>>,
+        out: &mut impl Sink<'a>,
     ) {
         let ip = if len.is_none() { ip.to_canonical() } else { ip };
         match ip {
@@ -550,28 +638,45 @@ impl IndicatorSet {
         len: u8,
         host: bool,
         at: i64,
-        out: &mut Vec<Match<'a>>,
+        out: &mut impl Sink<'a>,
     ) {
+        let how = |l: u8| {
+            if host {
+                MatchHow::Host
+            } else if l == len {
+                MatchHow::Exact
+            } else {
+                MatchHow::Network { prefix_len: l }
+            }
+        };
+        if len >= A::BUCKET
+            && let Some(bucket) = table.fine.get(&addr.masked(A::BUCKET))
+        {
+            for e in bucket.as_slice() {
+                if e.len <= len && addr.masked(e.len) == e.addr {
+                    self.push_live(e.ids.as_slice(), how(e.len), at, out);
+                }
+            }
+        }
         for &l in &table.lens {
             if l > len {
                 continue;
             }
-            if let Some(ids) = table.get(addr, l) {
-                let how = if host {
-                    MatchHow::Host
-                } else if l == len {
-                    MatchHow::Exact
-                } else {
-                    MatchHow::Network { prefix_len: l }
-                };
-                self.push_live(ids.as_slice(), how, at, out);
+            if let Some(ids) = table.coarse.get(&(addr.masked(l), l)) {
+                self.push_live(ids.as_slice(), how(l), at, out);
             }
         }
     }
 
     /// The domain itself, then each parent down to two labels; only at label counts some
     /// domain indicator has.
-    fn collect_domain<'a>(&'a self, domain: &str, host: bool, at: i64, out: &mut Vec<Match<'a>>) {
+    fn collect_domain<'a>(
+        &'a self,
+        domain: &str,
+        host: bool,
+        at: i64,
+        out: &mut impl Sink<'a>,
+    ) {
         if self.domain_labels == 0 {
             return;
         }
@@ -597,6 +702,54 @@ impl IndicatorSet {
                 _ => break,
             }
         }
+    }
+}
+
+/// Where a lookup hands its matches: in order, most specific key first, and told when one
+/// key's indicators are done.
+trait Sink<'a> {
+    fn push(&mut self, m: Match<'a>);
+    fn key_done(&mut self) {}
+}
+
+impl<'a> Sink<'a> for Vec<Match<'a>> {
+    fn push(&mut self, m: Match<'a>) {
+        Vec::push(self, m);
+    }
+}
+
+/// [`IndicatorSet::decide`] as matches arrive, without a buffer: only the first key that
+/// has a live indicator (the most specific value) counts.
+#[derive(Default)]
+struct Decider<'a> {
+    closed: bool,
+    allowed: bool,
+    best: Option<Match<'a>>,
+}
+
+impl<'a> Sink<'a> for Decider<'a> {
+    fn push(&mut self, m: Match<'a>) {
+        if self.closed {
+            return;
+        }
+        if m.indicator.verdict == Verdict::BenignAllow {
+            self.allowed = true;
+            return;
+        }
+        let rank = |m: &Match<'_>| {
+            (
+                m.indicator.verdict == Verdict::Malicious,
+                m.indicator.confidence,
+                std::cmp::Reverse(m.id),
+            )
+        };
+        if self.best.as_ref().is_none_or(|b| rank(&m) > rank(b)) {
+            self.best = Some(m);
+        }
+    }
+
+    fn key_done(&mut self) {
+        self.closed = true;
     }
 }
 
@@ -929,6 +1082,104 @@ mod tests {
             Some("malicious, low confidence")
         );
         assert_eq!(desc("192.0.2.1"), None);
+    }
+
+    #[test]
+    fn prefixes_in_one_bucket_and_shorter_networks_are_all_found_most_specific_first() {
+        use MatchHow::*;
+        use ObservableKind::*;
+        let mut set = IndicatorSet::new();
+        for (k, v, d) in [
+            (Cidr, "198.51.100.0/24", "/24"),
+            (Ipv4, "198.51.100.7", "ip"),
+            (Cidr, "198.51.100.0/28", "/28"),
+            (Cidr, "198.51.100.4/30", "/30"),
+            (Cidr, "198.51.100.128/25", "other half"),
+            (Cidr, "198.51.0.0/16", "/16"),
+            (Cidr, "198.0.0.0/8", "/8"),
+            (Ipv4, "198.51.100.7", "ip again"),
+            (Ipv6, "2001:db8:1:2::9", "ip6"),
+            (Cidr, "2001:db8:1:2::/64", "/64"),
+            (Cidr, "2001:db8:1:2:8000::/65", "upper /65"),
+            (Cidr, "2001:db8::/32", "/32"),
+        ] {
+            set.insert(ind(k, v, d));
+        }
+        let got = |k, v| {
+            descs(&set, k, v)
+                .into_iter()
+                .map(|(d, h)| format!("{d} {h:?}"))
+                .collect::<Vec<_>>()
+        };
+        let net = |l| format!("{:?}", Network { prefix_len: l });
+        assert_eq!(
+            got(Ipv4, "198.51.100.7"),
+            [
+                format!("ip {Exact:?}"),
+                format!("ip again {Exact:?}"),
+                format!("/30 {}", net(30)),
+                format!("/28 {}", net(28)),
+                format!("/24 {}", net(24)),
+                format!("/16 {}", net(16)),
+                format!("/8 {}", net(8)),
+            ]
+        );
+        // a network asked about: only networks that cover all of it
+        assert_eq!(
+            got(Cidr, "198.51.100.0/28"),
+            [
+                format!("/28 {Exact:?}"),
+                format!("/24 {}", net(24)),
+                format!("/16 {}", net(16)),
+                format!("/8 {}", net(8)),
+            ]
+        );
+        assert_eq!(
+            got(Cidr, "198.51.64.0/18"),
+            [format!("/16 {}", net(16)), format!("/8 {}", net(8))]
+        );
+        assert_eq!(
+            got(Ipv4, "198.51.100.200"),
+            [
+                format!("other half {}", net(25)),
+                format!("/24 {}", net(24)),
+                format!("/16 {}", net(16)),
+                format!("/8 {}", net(8)),
+            ]
+        );
+        assert_eq!(got(Ipv4, "198.52.1.1"), [format!("/8 {}", net(8))]);
+        assert_eq!(
+            got(Ipv6, "2001:db8:1:2::9"),
+            [
+                format!("ip6 {Exact:?}"),
+                format!("/64 {}", net(64)),
+                format!("/32 {}", net(32)),
+            ]
+        );
+        assert_eq!(
+            got(Ipv6, "2001:db8:1:2:8000::1"),
+            [
+                format!("upper /65 {}", net(65)),
+                format!("/64 {}", net(64)),
+                format!("/32 {}", net(32)),
+            ]
+        );
+        // re-finding one prefix among several in a bucket (upsert merges, not duplicates)
+        let n = set.len();
+        set.upsert(ind(Cidr, "198.51.100.0/28", "/28"));
+        assert_eq!(set.len(), n);
+    }
+
+    #[test]
+    fn an_allow_entry_for_the_same_address_wins_whatever_type_names_it() {
+        let now = ts("2026-11-02T00:00:00Z");
+        let mut set = IndicatorSet::new();
+        set.insert(ind(ObservableKind::Ipv4, "203.0.113.9", "bad"));
+        let mut allow = ind(ObservableKind::Cidr, "203.0.113.9/32", "our scanner");
+        allow.verdict = Verdict::BenignAllow;
+        set.insert(allow);
+        assert!(set.decide_ip("203.0.113.9".parse().unwrap(), now).is_none());
+        assert!(set.decide_ip("203.0.113.8".parse().unwrap(), now).is_none());
     }
 
     #[test]
