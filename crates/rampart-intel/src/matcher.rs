@@ -670,13 +670,7 @@ impl IndicatorSet {
 
     /// The domain itself, then each parent down to two labels; only at label counts some
     /// domain indicator has.
-    fn collect_domain<'a>(
-        &'a self,
-        domain: &str,
-        host: bool,
-        at: i64,
-        out: &mut impl Sink<'a>,
-    ) {
+    fn collect_domain<'a>(&'a self, domain: &str, host: bool, at: i64, out: &mut impl Sink<'a>) {
         if self.domain_labels == 0 {
             return;
         }
