@@ -1,11 +1,13 @@
 //! Compact per-identity state: the last few travel endpoints, the places the user is
-//! seen at, the jumps between them, and the clients they use. Events themselves live
-//! in the caller's arena and are referred to by index; this keeps an identity's state
-//! at a few hundred bytes, which matters at a million identities.
+//! seen at, the jumps between them, and the clients they use. The sign-ins themselves are
+//! kept beside it (the few recent endpoints, shared with the other indexes) and referred
+//! to by number; this keeps an identity's state at a few hundred bytes, which matters at
+//! a million identities.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use rampart_model::SignIn;
+use serde::{Deserialize, Serialize};
 
 pub(crate) const RECENT: usize = 4;
 pub(crate) const PLACES: usize = 8;
@@ -15,9 +17,9 @@ pub(crate) const NO_PLACE: u8 = u8::MAX;
 pub(crate) const RECURRING_DAYS: u16 = 4;
 
 /// One recent travel endpoint.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Recent {
-    /// Index of the sign-in in the arena.
+    /// The sign-in, by the identity's own numbering of its endpoints.
     pub idx: u32,
     /// The place it was learned into, or `NO_PLACE`.
     pub place: u8,
@@ -28,7 +30,7 @@ pub(crate) struct Recent {
 }
 
 /// A place a user signs in from (16 bytes).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Place {
     pub lat: f32,
     pub lon: f32,
@@ -66,7 +68,7 @@ impl Place {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct UserState {
     pub recent: [Recent; RECENT],
     pub n_recent: u8,
@@ -86,7 +88,11 @@ pub(crate) struct UserState {
 }
 
 pub(crate) fn day_of(s: &SignIn) -> u16 {
-    let days = s.time.as_second().div_euclid(86_400);
+    day_of_time(s.time)
+}
+
+pub(crate) fn day_of_time(t: jiff::Timestamp) -> u16 {
+    let days = t.as_second().div_euclid(86_400);
     u16::try_from(days.clamp(0, i64::from(u16::MAX))).unwrap_or(u16::MAX)
 }
 

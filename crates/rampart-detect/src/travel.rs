@@ -48,6 +48,10 @@ pub struct Params {
     pub spray_min_users_one_tenant: usize,
     /// Findings about the same user and the same far-side IP this close in time are one finding, minutes.
     pub merge_window_minutes: f64,
+    /// How late (event time, behind its tenant's newest sign-in) a sign-in may come and
+    /// still be judged as travel, hours. Also bounds how long the streaming detector keeps
+    /// what a late sign-in could still change.
+    pub allowed_lateness_h: f64,
 }
 
 impl Default for Params {
@@ -73,6 +77,7 @@ impl Default for Params {
             spray_window_minutes: 60.0,
             spray_min_users: 4,
             spray_min_users_one_tenant: 6,
+            allowed_lateness_h: 48.0,
         }
     }
 }
