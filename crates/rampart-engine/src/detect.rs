@@ -1,102 +1,193 @@
-//! Detection by batch position: the detectors of `hunt`, run over stored history for the
-//! sign-ins new in a range of batches, with alerts upserted under idempotent keys.
+//! Detection by batch position: `rampart-detect`'s incremental [`Detector`] fed every
+//! batch committed after its position, its changes stored as alerts under stable keys,
+//! with the checkpoint — and now and then the detector's snapshot — in one transaction.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
-use jiff::{SignedDuration, Timestamp};
-use rampart_detect::{DetectConfig, IndicatorSet};
-use rampart_model::{Finding, FindingKind};
-use rampart_store::{DetectionReport, Store};
+use rampart_detect::{Change, DetectConfig, Detector, IndicatorSet};
+use rampart_store::{DetectionReport, DetectionWrite, Store};
 
 use crate::EngineError;
 
-/// The checkpoint detection keeps in the store: the last batch seq whose findings are stored.
+/// The checkpoint detection keeps in the store: the last batch seq whose findings are
+/// stored. Its snapshot is stored under the same name.
 pub const DETECT_CHECKPOINT: &str = "detect";
+
+/// At most this many batches go through the detector in one round (a round over more
+/// waits for the next).
+const MAX_BATCHES_PER_ROUND: i64 = 256;
 
 /// What detection needs besides the store.
 #[derive(Clone)]
 pub struct DetectSettings {
     pub detect: Arc<DetectConfig>,
     pub indicators: Arc<IndicatorSet>,
-    /// How much history before the earliest new sign-in the detectors see (their horizon:
-    /// baselines, prevalence, sprays, cross-tenant windows).
-    pub horizon: SignedDuration,
-    /// Allowed lateness, added to the horizon.
-    pub lateness: SignedDuration,
+    /// Identity partitions of the detector, each judged on its own thread.
+    pub partitions: usize,
+    /// A snapshot of the detector is stored with the round's checkpoint once this many
+    /// sign-ins went through it since the last snapshot. A restart replays the batches
+    /// after the snapshot.
+    pub snapshot_every: u64,
 }
 
 impl DetectSettings {
-    /// 14 days of horizon and 48 hours of allowed lateness.
+    /// One partition per core; a snapshot every 20,000 sign-ins. Allowed lateness is the
+    /// detector's (`Params::allowed_lateness_h`, 48 h by default).
     pub fn new(detect: DetectConfig, indicators: IndicatorSet) -> DetectSettings {
         DetectSettings {
             detect: Arc::new(detect),
             indicators: Arc::new(indicators),
-            horizon: SignedDuration::from_hours(14 * 24),
-            lateness: SignedDuration::from_hours(48),
+            partitions: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            snapshot_every: 20_000,
         }
     }
 }
 
-/// The idempotent key of a finding's alert: kind, tenant, user and the subject event
-/// (the last of its event ids). Detection that runs again over the same events produces
-/// the same keys, so the store amends instead of duplicating.
-pub fn alert_key(f: &Finding) -> String {
-    format!(
-        "{}|{}|{}|{}",
-        f.kind.as_str(),
-        f.tenant,
-        f.user,
-        f.event_ids.last().map(String::as_str).unwrap_or("")
-    )
+/// The detector and where it stands, kept by the worker between rounds.
+pub struct Detection {
+    detector: Detector,
+    /// The last batch seq the detector has seen.
+    position: i64,
+    since_snapshot: u64,
 }
 
-/// Runs detection for the sign-ins first stored by batches `after < seq <= upto`, and
-/// stores the resulting alerts together with the checkpoint `upto` (one transaction).
-///
-/// The detectors see every tenant's stored sign-ins from the earliest new sign-in's time
-/// minus (horizon + lateness) onwards — cross-tenant detectors need all tenants — and the
-/// findings kept are those naming at least one new sign-in among their events, plus every
-/// cross-tenant finding (`password_spray`, `cross_tenant_ip`: new data at one tenant can
-/// complete a finding about another's older sign-ins). Running a
-/// range again (after a crash between detection and checkpoint) stores nothing twice.
-/// This is the unit a bus consumer would drive: positions in, idempotent effects out.
-pub async fn detect_range(
-    store: &Store,
-    settings: &DetectSettings,
-    after: i64,
-    upto: i64,
-) -> Result<DetectionReport, EngineError> {
-    let new = store.signins_in_batches(after, upto).await?;
-    let Some(earliest) = new.iter().map(|s| s.signin.time).min() else {
-        return Ok(store
-            .store_detection(&[], (DETECT_CHECKPOINT, upto))
-            .await?);
-    };
-    let new_ids: HashSet<String> = new.into_iter().map(|s| s.signin.record_id).collect();
-    let since = earliest
-        .checked_sub(settings.horizon + settings.lateness)
-        .unwrap_or(Timestamp::MIN);
-    let history = store.signins_since(since).await?;
-    let settings = settings.clone();
-    let findings = tokio::task::spawn_blocking(move || {
-        rampart_detect::hunt(&history, &settings.detect, &settings.indicators).findings
-    })
-    .await
-    .map_err(|e| EngineError::Internal(format!("detection task failed: {e}")))?;
-    let keyed: Vec<(String, Finding)> = findings
-        .into_iter()
-        .filter(|f| {
-            // Cross-tenant kinds can be completed by another tenant's new data: keep them all
-            // (idempotent upserts); other kinds only when they name a new sign-in.
-            matches!(
-                f.kind,
-                FindingKind::PasswordSpray | FindingKind::CrossTenantIp
-            ) || f.event_ids.iter().any(|id| new_ids.contains(id))
+impl Detection {
+    /// The detector as the store has it: the stored snapshot (an unreadable one is
+    /// reported and detection starts over from the first batch), or an empty detector at
+    /// position 0. Rounds from here replay whatever was stored after it.
+    pub async fn recover(
+        store: &Store,
+        settings: &DetectSettings,
+    ) -> Result<Detection, EngineError> {
+        let snapshot = store.snapshot(DETECT_CHECKPOINT).await?;
+        let partitions = settings.partitions;
+        let restored = tokio::task::spawn_blocking(move || {
+            let snapshot = snapshot?;
+            match Detector::restore(snapshot.body.as_bytes()) {
+                Ok(mut d) => {
+                    d.repartition(partitions);
+                    Some((d, snapshot.position))
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        "the stored detector snapshot at batch {} cannot be used ({e}): replaying every stored batch",
+                        snapshot.position
+                    );
+                    None
+                }
+            }
         })
-        .map(|f| (alert_key(&f), f))
-        .collect();
-    Ok(store
-        .store_detection(&keyed, (DETECT_CHECKPOINT, upto))
-        .await?)
+        .await
+        .map_err(|e| EngineError::Internal(format!("restoring the detector failed: {e}")))?;
+        let (detector, position) =
+            restored.unwrap_or_else(|| (Detector::new(settings.partitions), 0));
+        Ok(Detection {
+            detector,
+            position,
+            since_snapshot: 0,
+        })
+    }
+
+    /// The last batch seq the detector has seen.
+    pub fn position(&self) -> i64 {
+        self.position
+    }
+
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    /// Feeds the detector the sign-ins first stored by batches after its position, up to
+    /// `upto` (at most [`MAX_BATCHES_PER_ROUND`] batches; call again while behind), and
+    /// stores the changed alerts with the new checkpoint — and, when one is due, the
+    /// detector's snapshot — in one transaction. Returns what was stored and the position
+    /// reached.
+    ///
+    /// After a crash the next [`Detection::recover`] starts from the last snapshot and
+    /// replays; the replayed findings carry the same keys, so nothing is raised twice.
+    pub async fn run(
+        self,
+        store: &Store,
+        settings: &DetectSettings,
+        upto: i64,
+    ) -> Result<(Detection, DetectionReport), EngineError> {
+        let upto = upto.min(self.position + MAX_BATCHES_PER_ROUND);
+        if upto <= self.position {
+            return Ok((self, DetectionReport::default()));
+        }
+        let new = store.signins_in_batches(self.position, upto).await?;
+        let count = new.len() as u64;
+        let snapshot_due = self.since_snapshot + count >= settings.snapshot_every;
+        let s = settings.clone();
+        let (detector, changes, snapshot) = tokio::task::spawn_blocking(move || {
+            let mut detector = self.detector;
+            let batch = new.into_iter().map(|s| s.signin).collect();
+            let changes = detector.process(batch, &s.detect, &s.indicators);
+            let snapshot = if snapshot_due {
+                match detector.snapshot() {
+                    Ok(bytes) => String::from_utf8(bytes).ok(),
+                    Err(e) => {
+                        tracing::error!("the detector snapshot failed (next round retries): {e}");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            (detector, changes, snapshot)
+        })
+        .await
+        .map_err(|e| EngineError::Internal(format!("detection task failed: {e}")))?;
+        let mut upserts = Vec::new();
+        let mut withdrawals = Vec::new();
+        for change in net(changes) {
+            match change {
+                Change::Upsert { key, finding } => upserts.push((key, finding)),
+                Change::Withdraw { key } => withdrawals.push(key),
+            }
+        }
+        let report = store
+            .write_detection(&DetectionWrite {
+                upserts: &upserts,
+                withdrawals: &withdrawals,
+                checkpoint: (DETECT_CHECKPOINT, upto),
+                snapshot: snapshot.as_deref(),
+            })
+            .await?;
+        let since_snapshot = if snapshot.is_some() {
+            0
+        } else {
+            self.since_snapshot + count
+        };
+        Ok((
+            Detection {
+                detector,
+                position: upto,
+                since_snapshot,
+            },
+            report,
+        ))
+    }
+}
+
+/// The net effect of a round's changes: the last change per key, in first-seen order.
+fn net(changes: Vec<Change>) -> Vec<Change> {
+    let mut last: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        let key = match c {
+            Change::Upsert { key, .. } | Change::Withdraw { key } => key.clone(),
+        };
+        last.insert(key, i);
+    }
+    changes
+        .into_iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            let key = match c {
+                Change::Upsert { key, .. } | Change::Withdraw { key } => key,
+            };
+            last.get(key) == Some(i)
+        })
+        .map(|(_, c)| c)
+        .collect()
 }

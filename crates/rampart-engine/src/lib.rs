@@ -9,14 +9,38 @@
 //! - **Back-pressure**: a bounded queue of committed batches waiting for detection. When
 //!   it is full, ingest refuses *before* storing anything ([`EngineError::Busy`], which
 //!   the server answers with 429 and `Retry-After`).
-//! - **Detection** ([`detect_range`]): one worker task takes every batch committed after
-//!   the checkpoint, runs `rampart-detect`'s detectors over stored history around the new
-//!   sign-ins, and upserts alerts under idempotent keys ([`alert_key`]) with the new
-//!   checkpoint in one transaction. After a crash the worker starts from the stored
-//!   checkpoint and replays; nothing is raised twice.
+//! - **Detection** ([`Detection`]): one worker task keeps `rampart-detect`'s incremental
+//!   [`Detector`](rampart_detect::Detector) and feeds it, round by round, the sign-ins of
+//!   every batch committed after its position. Each round's changes to findings are stored
+//!   as alerts under the detector's stable keys (a finding that no longer stands is
+//!   withdrawn) with the new checkpoint in one transaction; every
+//!   [`DetectSettings::snapshot_every`] sign-ins the detector's serialized state goes into
+//!   the same transaction. After a crash (`kill -9`) the worker restores the last snapshot
+//!   and replays the batches stored after it: no accepted sign-in is missed, and the
+//!   replayed findings carry the keys they had, so no alert is raised twice.
+//!
+//! **Event time.** The detector judges each tenant's sign-ins in event order (a round's
+//! sign-ins are sorted first), whatever batches they came in: the same sign-ins give the
+//! same alerts as `rampart hunt`, in one batch or record by record, as long as each
+//! tenant's records arrive in event order up to the allowed lateness (48 h by default,
+//! `Params::allowed_lateness_h`). A sign-in that arrives later than its identity's newest
+//! is not held back in a reorder buffer (that would hold every alert for the lateness):
+//! it is judged at once against both of its neighbours among the identity's recent
+//! endpoints, and a finding about a neighbour amends that neighbour's alert (one travel
+//! finding per subject; findings about one IP within the merge window fold into one
+//! alert) instead of raising a second one. A sign-in older than its tenant's watermark
+//! (newest − allowed lateness) is stored, matched against indicators and the IP indexes,
+//! but too late to judge as travel (counted, `not_endpoint: too_late`). Backfills should
+//! therefore be sent oldest first (Graph lists newest first: send its pages in reverse, or
+//! in one batch).
+//!
+//! **Partitions.** Identity state is partitioned by identity hash, one partition per core
+//! by default ([`DetectSettings::partitions`]), each judged on its own thread within a
+//! round; tenant prevalence, the IP indexes (sprays, cross-tenant correlation) and merging
+//! are shared and tenant-keyed.
 //!
 //! Positions are batch sequence numbers, so a message bus can later drive
-//! [`detect_range`] with its own partitioning and acknowledgements.
+//! [`Detection::run`] with its own partitioning and acknowledgements.
 //!
 //! This crate knows nothing of HTTP (the binary's server does) and no SQL (the store
 //! does).
@@ -37,7 +61,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub use decode::{DecodedBatch, decode_batch};
-pub use detect::{DETECT_CHECKPOINT, DetectSettings, alert_key, detect_range};
+pub use detect::{DETECT_CHECKPOINT, DetectSettings, Detection};
 pub use metrics::{Gauges, Metrics};
 pub use tenants::{AssignError, Tenants};
 
@@ -70,7 +94,7 @@ pub struct EngineConfig {
     pub queue_capacity: usize,
     pub geoip: Option<Arc<rampart_geo::GeoIp>>,
     /// Spawn the detection worker. Off: batches are only stored and queued, and something
-    /// else drives [`detect_range`] (a bus consumer; tests of back-pressure).
+    /// else drives [`Detection::run`] (a bus consumer; tests of back-pressure).
     pub run_worker: bool,
 }
 
@@ -373,18 +397,29 @@ impl Engine {
     }
 }
 
-/// The detection worker: catch up from the checkpoint, then one round per wake-up, each
-/// covering every batch committed since the last round.
+/// The detection worker: restore the detector (snapshot + replay), then rounds until
+/// caught up with every committed batch, then one wake-up per committed batch (several
+/// waiting wake-ups make one round). A failed round is retried from the stored state.
 async fn run_worker(inner: std::sync::Weak<Inner>, mut rx: mpsc::Receiver<i64>) {
+    let mut detection: Option<Detection> = None;
     loop {
-        {
+        let behind = {
             let Some(inner) = inner.upgrade() else { return };
-            if let Err(e) = round(&inner).await {
-                tracing::error!("detection round failed (will retry): {e}");
-                drop(inner);
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
+            match round(&inner, detection.take()).await {
+                Ok((d, behind)) => {
+                    detection = Some(d);
+                    behind
+                }
+                Err(e) => {
+                    tracing::error!("detection round failed (will retry): {e}");
+                    drop(inner);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
             }
+        };
+        if behind {
+            continue;
         }
         if rx.recv().await.is_none() {
             return;
@@ -393,28 +428,36 @@ async fn run_worker(inner: std::sync::Weak<Inner>, mut rx: mpsc::Receiver<i64>) 
     }
 }
 
-async fn round(inner: &Inner) -> Result<(), EngineError> {
-    let done = inner
-        .store
-        .checkpoint(DETECT_CHECKPOINT)
-        .await?
-        .unwrap_or(0);
-    let upto = inner.store.last_batch_seq().await?;
-    if upto <= done {
-        return Ok(());
+/// One round; returns the detection state and whether batches are still waiting.
+async fn round(
+    inner: &Inner,
+    detection: Option<Detection>,
+) -> Result<(Detection, bool), EngineError> {
+    let detection = match detection {
+        Some(d) => d,
+        None => Detection::recover(&inner.store, &inner.config.detect).await?,
+    };
+    let after = detection.position();
+    let last = inner.store.last_batch_seq().await?;
+    if last <= after {
+        return Ok((detection, false));
     }
-    let report = detect_range(&inner.store, &inner.config.detect, done, upto).await?;
+    let (detection, report) = detection
+        .run(&inner.store, &inner.config.detect, last)
+        .await?;
     inner
         .metrics
         .detection_rounds
         .fetch_add(1, Ordering::Relaxed);
     tracing::info!(
-        after = done,
-        upto,
+        after,
+        upto = detection.position(),
         inserted = report.inserted,
         amended = report.amended,
         unchanged = report.unchanged,
+        withdrawn = report.withdrawn,
         "detection round"
     );
-    Ok(())
+    let behind = detection.position() < last;
+    Ok((detection, behind))
 }

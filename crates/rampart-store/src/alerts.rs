@@ -45,10 +45,34 @@ pub struct AlertFilter {
 pub struct DetectionReport {
     /// New alerts.
     pub inserted: u64,
-    /// Alerts whose finding changed (more evidence, another severity).
+    /// Alerts whose finding changed (more evidence, another severity), or that stand
+    /// again after having been withdrawn.
     pub amended: u64,
     /// Findings identical to their stored alert.
     pub unchanged: u64,
+    /// Alerts withdrawn (their finding no longer stands).
+    pub withdrawn: u64,
+}
+
+/// One detection round's results, to store in one transaction ([`Store::write_detection`]).
+#[derive(Clone, Copy, Debug)]
+pub struct DetectionWrite<'a> {
+    /// Findings to raise or amend, by idempotent key.
+    pub upserts: &'a [(String, Finding)],
+    /// Keys whose findings no longer stand: their alerts are marked `withdrawn`.
+    pub withdrawals: &'a [String],
+    /// The checkpoint to move: (name, position).
+    pub checkpoint: (&'a str, i64),
+    /// The detector's state at `checkpoint`, when the round takes a snapshot.
+    pub snapshot: Option<&'a str>,
+}
+
+/// A detector's stored state ([`Store::snapshot`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The checkpoint position the state stands at.
+    pub position: i64,
+    pub body: String,
 }
 
 impl Store {
@@ -60,17 +84,108 @@ impl Store {
         findings: &[(String, Finding)],
         checkpoint: (&str, i64),
     ) -> Result<DetectionReport, StoreError> {
+        self.write_detection(&DetectionWrite {
+            upserts: findings,
+            withdrawals: &[],
+            checkpoint,
+            snapshot: None,
+        })
+        .await
+    }
+
+    /// Stores a detection round in one transaction: upserts alerts by key, withdraws the
+    /// alerts of findings that no longer stand, moves the checkpoint and, when given,
+    /// replaces the detector's snapshot (stored under the checkpoint's name, at its
+    /// position). Either all of it is stored or none.
+    pub async fn write_detection(
+        &self,
+        w: &DetectionWrite<'_>,
+    ) -> Result<DetectionReport, StoreError> {
         let qerr = self.query_err();
         let mut tx = self.pool.begin().await.map_err(&qerr)?;
         let mut report = DetectionReport::default();
-        for (key, finding) in findings {
+        for (key, finding) in w.upserts {
             self.upsert_alert(&mut tx, key, finding, &mut report)
                 .await?;
         }
-        self.set_checkpoint_in(&mut tx, checkpoint.0, checkpoint.1)
+        for key in w.withdrawals {
+            self.withdraw_alert(&mut tx, key, &mut report).await?;
+        }
+        self.set_checkpoint_in(&mut tx, w.checkpoint.0, w.checkpoint.1)
             .await?;
+        if let Some(body) = w.snapshot {
+            sqlx::query(
+                "INSERT INTO detector_snapshots (name, position, body, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (name) DO UPDATE SET position = excluded.position, body = excluded.body, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(w.checkpoint.0)
+            .bind(w.checkpoint.1)
+            .bind(body)
+            .bind(now_us())
+            .execute(&mut *tx)
+            .await
+            .map_err(&qerr)?;
+        }
         tx.commit().await.map_err(&qerr)?;
         Ok(report)
+    }
+
+    /// The detector state stored under `name` (`None` before the first).
+    pub async fn snapshot(&self, name: &str) -> Result<Option<Snapshot>, StoreError> {
+        let row = sqlx::query("SELECT position, body FROM detector_snapshots WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        row.as_ref()
+            .map(|r| {
+                Ok(Snapshot {
+                    position: self.get_i64(r, "position")?,
+                    body: self.get_str(r, "body")?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn withdraw_alert(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        key: &str,
+        report: &mut DetectionReport,
+    ) -> Result<(), StoreError> {
+        let qerr = self.query_err();
+        let row = sqlx::query(
+            "UPDATE alerts SET status = 'withdrawn', updated_at = $1, revision = revision + 1 \
+             WHERE alert_key = $2 AND status <> 'withdrawn' RETURNING id, tenant, kind",
+        )
+        .bind(now_us())
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(&qerr)?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        report.withdrawn += 1;
+        let id = self.get_i64(&row, "id")?;
+        let tenant = self.get_str(&row, "tenant")?;
+        let detail = serde_json::json!({
+            "kind": self.get_str(&row, "kind")?,
+            "key": key,
+        })
+        .to_string();
+        self.append_audit_in(
+            tx,
+            &NewAudit {
+                actor: "engine",
+                action: "alert.withdrawn",
+                tenant: Some(&tenant),
+                subject: Some(&format!("alert:{id}")),
+                detail: &detail,
+            },
+        )
+        .await
     }
 
     async fn upsert_alert(
@@ -86,7 +201,7 @@ impl Store {
             source,
         })?;
         let now = now_us();
-        let existing = sqlx::query("SELECT id, finding FROM alerts WHERE alert_key = $1")
+        let existing = sqlx::query("SELECT id, finding, status FROM alerts WHERE alert_key = $1")
             .bind(key)
             .fetch_optional(&mut **tx)
             .await
@@ -94,13 +209,15 @@ impl Store {
         let (id, action) = match existing {
             Some(row) => {
                 let id = self.get_i64(&row, "id")?;
-                if self.get_str(&row, "finding")? == body {
+                let withdrawn = self.get_str(&row, "status")? == "withdrawn";
+                if self.get_str(&row, "finding")? == body && !withdrawn {
                     report.unchanged += 1;
                     return Ok(());
                 }
                 sqlx::query(
                     "UPDATE alerts SET severity = $1, score = $2, time = $3, title = $4, finding = $5, \
-                     updated_at = $6, revision = revision + 1 WHERE id = $7",
+                     updated_at = $6, revision = revision + 1, \
+                     status = CASE WHEN status = 'withdrawn' THEN 'new' ELSE status END WHERE id = $7",
                 )
                 .bind(finding.severity.as_str())
                 .bind(i64::from(finding.score))
@@ -157,7 +274,8 @@ impl Store {
         .await
     }
 
-    /// Alerts that pass `filter`, newest event time first.
+    /// Alerts that pass `filter`, newest event time first. Withdrawn alerts only when
+    /// `filter.status` asks for them.
     pub async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRow>, StoreError> {
         let mut q = Sql::new("SELECT * FROM alerts WHERE 1 = 1");
         if let Some(tenants) = &filter.tenants {
@@ -173,8 +291,13 @@ impl Store {
             }
             q.push(")");
         }
-        if let Some(v) = &filter.status {
-            q.and("status = ", Bind::Text(v.clone()));
+        match &filter.status {
+            Some(v) => {
+                q.and("status = ", Bind::Text(v.clone()));
+            }
+            None => {
+                q.and("status <> ", Bind::Text("withdrawn".to_owned()));
+            }
         }
         if let Some(v) = &filter.severity {
             q.and("severity = ", Bind::Text(v.clone()));
@@ -201,10 +324,10 @@ impl Store {
         row.as_ref().map(|r| self.alert_row(r)).transpose()
     }
 
-    /// How many alerts there are, per kind.
+    /// How many alerts stand (not withdrawn), per kind.
     pub async fn alert_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let rows =
-            sqlx::query("SELECT kind, COUNT(*) AS n FROM alerts GROUP BY kind ORDER BY kind")
+            sqlx::query("SELECT kind, COUNT(*) AS n FROM alerts WHERE status <> 'withdrawn' GROUP BY kind ORDER BY kind")
                 .fetch_all(&self.pool)
                 .await
                 .map_err(self.query_err())?;

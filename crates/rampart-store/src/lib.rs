@@ -15,8 +15,10 @@
 //!   value from the same provenance is one row, a re-import merges into it;
 //! - tenants, and accepted ingest batches with their sign-ins and dead letters, committed
 //!   in one transaction ([`Store::commit_batch`]): durable when it returns;
-//! - alerts under an idempotent key, stored with the engine's checkpoint in one
-//!   transaction ([`Store::store_detection`]): re-running detection never duplicates;
+//! - alerts under an idempotent key, stored with the engine's checkpoint (and, when the
+//!   round takes one, the detector's snapshot) in one transaction
+//!   ([`Store::write_detection`]): re-running detection never duplicates; an alert whose
+//!   finding no longer stands is marked `withdrawn` (listed only when asked for);
 //! - engine checkpoints, an append-only audit log (the database refuses UPDATE and
 //!   DELETE on it), API tokens as SHA-256 hashes with a role and an optional tenant.
 //!
@@ -32,7 +34,7 @@ mod sql;
 mod store;
 
 pub use access::{ApiToken, AuditEntry, NewAudit, Role};
-pub use alerts::{AlertFilter, AlertRow, DetectionReport};
+pub use alerts::{AlertFilter, AlertRow, DetectionReport, DetectionWrite, Snapshot};
 pub use error::StoreError;
 pub use indicators::{IndicatorFilter, IndicatorRepo, UpsertReport, merge_into, provenance_key};
 pub use records::{

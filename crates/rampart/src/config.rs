@@ -45,6 +45,9 @@ pub struct DetectionConfig {
     pub learning_signins: Option<u32>,
     pub learning_days: Option<u32>,
     pub cross_tenant_window_hours: Option<f64>,
+    /// How late a sign-in may arrive (event time behind its tenant's newest) and still be
+    /// judged as travel by `rampart serve` (default 48).
+    pub allowed_lateness_hours: Option<f64>,
 }
 
 impl Config {
@@ -62,6 +65,7 @@ impl Config {
             ("air_speed_kmh", d.air_speed_kmh),
             ("mobile_radius_km", d.mobile_radius_km),
             ("cross_tenant_window_hours", d.cross_tenant_window_hours),
+            ("allowed_lateness_hours", d.allowed_lateness_hours),
         ] {
             if let Some(v) = value
                 && !(v.is_finite() && v > 0.0)
@@ -108,6 +112,9 @@ impl Config {
         }
         if let Some(v) = d.cross_tenant_window_hours {
             params.cross_tenant_window_h = v;
+        }
+        if let Some(v) = d.allowed_lateness_hours {
+            params.allowed_lateness_h = v;
         }
         DetectConfig {
             tenants: self

@@ -368,6 +368,25 @@ enum BenchWhat {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Streaming detection batch by batch (the incremental detector) vs. re-running hunt
+    /// over the look-back window for every batch (the engine's former way).
+    Stream {
+        /// Sign-ins to generate.
+        #[arg(long, default_value_t = 200_000)]
+        events: usize,
+        /// Distinct users among them.
+        #[arg(long, default_value_t = 20_000)]
+        identities: usize,
+        /// Sign-ins per batch.
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Identity partitions (threads) of the incremental detector.
+        #[arg(long, default_value_t = 2)]
+        partitions: usize,
+        /// Batches the (slow) baseline runs over.
+        #[arg(long, default_value_t = 20)]
+        baseline_batches: usize,
+    },
     /// Report analysis over a folder of reports: IOC extraction speed (last line:
     /// `intel: reports=N mb=M seconds=S reports_per_s=R`); `--analyze` times the full analysis too.
     Intel {
@@ -631,6 +650,13 @@ fn run(command: Command) -> Result<()> {
                 state_identities,
                 rounds,
             } => bench::hunt(events, identities, state_identities, rounds),
+            BenchWhat::Stream {
+                events,
+                identities,
+                batch,
+                partitions,
+                baseline_batches,
+            } => bench::stream(events, identities, batch, partitions, baseline_batches),
             BenchWhat::Intel { dir, analyze } => intel::bench(&dir, analyze),
             BenchWhat::Indicators { count, lookups } => {
                 if count == 0 || lookups == 0 {

@@ -539,7 +539,7 @@ pub fn openapi_document() -> Value {
                         "reason": {"type": "string"}, "dead_letter": {"type": "integer"}}}}
                 }},
                 "Alert": {"type": "object", "required": ["id", "status", "kind", "severity", "tenant", "user", "time", "title", "event_ids", "evidence"], "properties": {
-                    "id": {"type": "integer"}, "status": {"type": "string"}, "kind": {"type": "string"},
+                    "id": {"type": "integer"}, "status": {"type": "string", "description": "new; withdrawn when its finding no longer stands (listed only with status=withdrawn)"}, "kind": {"type": "string"},
                     "severity": {"type": "string", "enum": ["info", "low", "medium", "high", "critical"]},
                     "score": {"type": "integer"}, "tenant": {"type": "string"}, "user": {"type": "string"},
                     "time": {"type": "string", "format": "date-time"}, "title": {"type": "string"},
@@ -615,5 +615,7 @@ async fn settle(engine: &Engine) {
     );
 }
 
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
