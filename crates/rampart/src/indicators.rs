@@ -72,7 +72,7 @@ pub fn data_dir(given: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 /// Runs an async store operation on a current-thread runtime.
-fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+pub(crate) fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -80,7 +80,7 @@ fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
         .block_on(f)
 }
 
-async fn open(data_dir: &Path) -> Result<SqliteStore> {
+pub(crate) async fn open(data_dir: &Path) -> Result<SqliteStore> {
     let path = data_dir.join(DB_FILE);
     Ok(SqliteStore::open(&path).await?)
 }

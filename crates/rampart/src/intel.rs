@@ -5,7 +5,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use rampart_intel::Warninglists;
+use rampart_intel::report::emit;
+use rampart_intel::{Tlp, Warninglists};
+use rampart_store::IndicatorRepo;
 use rampart_intel::report::iocs::ExtractOptions;
 use rampart_intel::report::text::{looks_like_html, markdown_to_text};
 use rampart_intel::report::{AnalyzeOptions, Analyzer};
@@ -38,6 +40,14 @@ pub struct AnalyzeArgs {
     pub warninglists: Option<PathBuf>,
     pub galaxies: Option<PathBuf>,
     pub publisher: Vec<String>,
+    /// The report's name (provenance, rule title); default: the file name.
+    pub name: Option<String>,
+    /// Add the IOCs to the indicator store.
+    pub emit_indicators: bool,
+    pub tlp: Tlp,
+    pub data_dir: Option<PathBuf>,
+    /// Write a Sigma rule for the network indicators into this directory.
+    pub emit_rule: Option<PathBuf>,
 }
 
 /// Reads the report and reduces it to plain text.
@@ -85,12 +95,19 @@ pub fn read_report(path: &Path, format: InputFormat) -> Result<String> {
     })
 }
 
-/// The publisher's domain from a leading `url:` line (as scraped reports carry), if any.
-fn publisher_from_text(text: &str) -> Option<String> {
+/// The report's own address from a leading `url:` line (as scraped reports carry), if any.
+fn url_from_text(text: &str) -> Option<String> {
     text.lines()
         .take(5)
         .find_map(|l| l.trim().strip_prefix("url:"))
-        .and_then(|u| u.trim().split('/').nth(2))
+        .map(|u| u.trim().to_owned())
+        .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+}
+
+/// The publisher's domain from a leading `url:` line, if any.
+fn publisher_from_text(text: &str) -> Option<String> {
+    url_from_text(text)
+        .and_then(|u| u.split('/').nth(2).map(str::to_owned))
         .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
         .filter(|h| h.contains('.'))
 }
@@ -132,13 +149,14 @@ pub fn analyze(args: AnalyzeArgs) -> Result<()> {
         },
     };
     let analysis = analyzer.analyze(&text, &opts);
-    let name = if args.input == Path::new("-") {
-        "stdin".to_owned()
-    } else {
-        args.input
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None if args.input == Path::new("-") => "stdin".to_owned(),
+        None => args
+            .input
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| args.input.display().to_string())
+            .unwrap_or_else(|| args.input.display().to_string()),
     };
     let out = match args.format {
         AnalyzeFormat::Markdown => analysis.to_markdown(),
@@ -165,6 +183,94 @@ pub fn analyze(args: AnalyzeArgs) -> Result<()> {
         analysis.actors.len(),
         analysis.malware.len(),
         analysis.tools.len()
+    );
+    if let Some(dir) = &args.emit_rule {
+        emit_rule(&analysis, &text, &name, publisher.first().cloned(), dir)?;
+    }
+    if args.emit_indicators {
+        emit_indicators(&analysis, &name, args.tlp, args.data_dir.clone())?;
+    }
+    Ok(())
+}
+
+/// `--emit-indicators`: the report's IOCs into the indicator store (merged on a re-run:
+/// same value, same report), with a summary on stderr.
+fn emit_indicators(
+    analysis: &rampart_intel::report::Analysis,
+    name: &str,
+    tlp: Tlp,
+    data_dir: Option<PathBuf>,
+) -> Result<()> {
+    let dir = crate::indicators::data_dir(data_dir)?;
+    let emitted = emit::indicators(
+        analysis,
+        &emit::EmitOptions {
+            report: name.to_owned(),
+            tlp,
+            now: jiff::Timestamp::now(),
+        },
+    );
+    crate::indicators::block_on(async {
+        let store = crate::indicators::open(&dir).await?;
+        let stored = store
+            .upsert_many(&emitted.indicators)
+            .await
+            .with_context(|| format!("cannot store the indicators of {name}"))?;
+        let tags: Vec<String> = emit::tags(analysis).iter().map(ToString::to_string).collect();
+        eprintln!(
+            "{name}: {} indicators emitted ({} new, {} merged), {} refused by warninglists, {} not indicators (CVE ids); TLP:{}, tags: {}",
+            emitted.indicators.len(),
+            stored.inserted,
+            stored.merged,
+            emitted.refused.len(),
+            emitted.not_observables.len(),
+            tlp.as_str().to_ascii_uppercase(),
+            if tags.is_empty() {
+                "none".to_owned()
+            } else {
+                tags.join(", ")
+            }
+        );
+        for issue in &emitted.refused {
+            eprintln!("  {issue}");
+        }
+        let count = store.count().await?;
+        eprintln!("{count} indicators in {}", store.path().display());
+        store.close().await;
+        Ok(())
+    })
+}
+
+/// `--emit-rule DIR`: a Sigma rule for the report's network indicators.
+fn emit_rule(
+    analysis: &rampart_intel::report::Analysis,
+    text: &str,
+    name: &str,
+    publisher: Option<String>,
+    dir: &Path,
+) -> Result<()> {
+    let opts = emit::RuleOptions {
+        report: name.to_owned(),
+        report_url: url_from_text(text),
+        publisher,
+        now: jiff::Timestamp::now(),
+    };
+    let Some(rule) = emit::sigma_rule(analysis, text, &opts) else {
+        eprintln!("{name}: no network indicators (IPs, networks, domains, URLs), so no rule written");
+        return Ok(());
+    };
+    let yaml = rule
+        .to_yaml()
+        .context("cannot write the Sigma rule as YAML")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(rule.file_name(name));
+    std::fs::write(&path, yaml).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "{name}: Sigma rule {} written to {} ({} network indicators, {} log sources)",
+        rule.base_id,
+        path.display(),
+        rule.indicators,
+        rule.documents.len()
     );
     Ok(())
 }

@@ -199,6 +199,23 @@ enum IntelWhat {
         /// Write to this file instead of standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// The report's name, recorded as the provenance of emitted indicators and used in
+        /// the rule [default: the file name].
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Add the report's indicators to the indicator database (malicious, tagged with the
+        /// actors, campaigns and malware found; provenance: the report). A re-run merges.
+        #[arg(long)]
+        emit_indicators: bool,
+        /// TLP of emitted indicators: clear, green, amber, amber+strict, red.
+        #[arg(long, default_value = "amber", value_parser = parse_tlp)]
+        tlp: rampart_intel::Tlp,
+        /// Write a Sigma rule matching the report's network indicators in sign-in (Entra ID,
+        /// Microsoft 365, Okta, Google Workspace), firewall, proxy and DNS events into DIR.
+        #[arg(long, value_name = "DIR")]
+        emit_rule: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataDirArg,
     },
 }
 
@@ -601,6 +618,11 @@ fn run(command: Command) -> Result<()> {
                 galaxies,
                 publisher,
                 output,
+                name,
+                emit_indicators,
+                tlp,
+                emit_rule,
+                data,
             } => intel::analyze(intel::AnalyzeArgs {
                 input,
                 format,
@@ -609,6 +631,11 @@ fn run(command: Command) -> Result<()> {
                 warninglists,
                 galaxies,
                 publisher,
+                name,
+                emit_indicators,
+                tlp,
+                data_dir: data.data_dir,
+                emit_rule,
             }),
         },
         Command::Serve {

@@ -32,6 +32,8 @@ use crate::warninglist::Warninglists;
 pub enum IocKind {
     Ipv4,
     Ipv6,
+    /// An IPv4 network in CIDR notation (`45.155.205.0/24`).
+    Cidr,
     Domain,
     Url,
     Email,
@@ -43,9 +45,10 @@ pub enum IocKind {
 
 impl IocKind {
     /// Every kind, in output order.
-    pub const ALL: [IocKind; 9] = [
+    pub const ALL: [IocKind; 10] = [
         IocKind::Ipv4,
         IocKind::Ipv6,
+        IocKind::Cidr,
         IocKind::Domain,
         IocKind::Url,
         IocKind::Email,
@@ -59,6 +62,7 @@ impl IocKind {
         match self {
             IocKind::Ipv4 => "ipv4",
             IocKind::Ipv6 => "ipv6",
+            IocKind::Cidr => "cidr",
             IocKind::Domain => "domain",
             IocKind::Url => "url",
             IocKind::Email => "email",
@@ -74,6 +78,7 @@ impl IocKind {
         Some(match self {
             IocKind::Ipv4 => ObservableKind::Ipv4,
             IocKind::Ipv6 => ObservableKind::Ipv6,
+            IocKind::Cidr => ObservableKind::Cidr,
             IocKind::Domain => ObservableKind::Domain,
             IocKind::Url => ObservableKind::Url,
             IocKind::Email => ObservableKind::Email,
@@ -119,6 +124,38 @@ pub struct Dropped {
     pub value: String,
     pub start: usize,
     pub reason: String,
+    /// The MISP warninglist (its directory name, e.g. `public-dns-v4`) that refused the
+    /// value, when that is the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warninglist: Option<String>,
+}
+
+/// Why a candidate was dropped: the reason, and the warninglist when one refused it.
+#[derive(Clone, Debug)]
+struct Why {
+    reason: String,
+    list: Option<String>,
+}
+
+impl From<&str> for Why {
+    fn from(reason: &str) -> Why {
+        Why {
+            reason: reason.to_owned(),
+            list: None,
+        }
+    }
+}
+
+impl From<&String> for Why {
+    fn from(reason: &String) -> Why {
+        Why::from(reason.as_str())
+    }
+}
+
+impl From<&Why> for Why {
+    fn from(why: &Why) -> Why {
+        why.clone()
+    }
 }
 
 /// What [`extract`] found.
@@ -665,12 +702,7 @@ impl Collector<'_> {
         let value = ip.to_string();
         let f = self.f();
         if f.get(e) == Some(&b'/') && f.get(e + 1).is_some_and(u8::is_ascii_digit) {
-            self.drop(
-                IocKind::Ipv4,
-                &value,
-                s,
-                "a network in CIDR notation, not an address",
-            );
+            self.cidr(ip, s, e);
             return;
         }
         if !self.was_defanged(s, e)
@@ -695,6 +727,54 @@ impl Collector<'_> {
             return;
         }
         self.emit(IocKind::Ipv4, value, s, e);
+    }
+
+    /// `ip` followed by `/len` at `e`: a network, kept when public and no wider than a /8.
+    fn cidr(&mut self, ip: Ipv4Addr, s: usize, e: usize) {
+        let f = self.f();
+        let digits = f[e + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = e + 1 + digits;
+        // `1.2.3.0/24.5`, `10.0.0.0/8abc`: part of a longer token.
+        let glued = f
+            .get(end)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || (*b == b'.' && f.get(end + 1).is_some_and(u8::is_ascii_digit)));
+        let len = std::str::from_utf8(&f[e + 1..end])
+            .ok()
+            .and_then(|d| d.parse::<u8>().ok());
+        if glued {
+            return;
+        }
+        let Some(net) = len.and_then(|l| ipnet::Ipv4Net::new(ip, l).ok()) else {
+            let text = self.fanged.text[s..end].to_owned();
+            self.drop(IocKind::Cidr, &text, s, "not a valid prefix length");
+            return;
+        };
+        let net = net.trunc();
+        let value = net.to_string();
+        if net.prefix_len() < 8 {
+            self.drop(
+                IocKind::Cidr,
+                &value,
+                s,
+                "a network wider than a /8, too broad to be an indicator",
+            );
+            return;
+        }
+        if !self.opts.keep_reserved_ips
+            && let Some(why) = reserved_ip(IpAddr::V4(net.network()))
+                .or_else(|| reserved_ip(IpAddr::V4(net.broadcast())))
+        {
+            self.drop(IocKind::Cidr, &value, s, why);
+            return;
+        }
+        if let Some(why) = self.warninglisted(IocKind::Cidr, &value) {
+            self.drop(IocKind::Cidr, &value, s, &why);
+            return;
+        }
+        self.emit(IocKind::Cidr, value, s, end);
     }
 
     fn ipv6(&mut self, tok: &str, s: usize, e: usize) {
@@ -998,7 +1078,7 @@ impl Collector<'_> {
             .any(|p| host == p || host.ends_with(&format!(".{p}")))
     }
 
-    fn excluded_host(&self, host: &str) -> Option<String> {
+    fn excluded_host(&self, host: &str) -> Option<Why> {
         if self.is_publisher(host) {
             return Some("the publisher's own site".into());
         }
@@ -1011,15 +1091,17 @@ impl Collector<'_> {
         self.warninglisted(IocKind::Domain, host)
     }
 
-    fn warninglisted(&self, kind: IocKind, value: &str) -> Option<String> {
+    fn warninglisted(&self, kind: IocKind, value: &str) -> Option<Why> {
         let lists = self.opts.warninglists?;
         let obs = crate::normalize::parse(kind.observable_kind()?, value).ok()?;
-        lists
-            .check(&obs)
-            .map(|h| format!("on the MISP warninglist {} ({})", h.name, h.description))
+        lists.check(&obs).map(|h| Why {
+            reason: format!("on the MISP warninglist {} ({})", h.name, h.description),
+            list: Some(h.name.to_owned()),
+        })
     }
 
-    fn drop(&mut self, kind: IocKind, value: &str, s: usize, reason: &str) {
+    fn drop(&mut self, kind: IocKind, value: &str, s: usize, why: impl Into<Why>) {
+        let why = why.into();
         if self
             .dropped_seen
             .insert((kind, value.to_owned()), ())
@@ -1032,7 +1114,8 @@ impl Collector<'_> {
             kind,
             value: value.to_owned(),
             start: os,
-            reason: reason.to_owned(),
+            reason: why.reason,
+            warninglist: why.list,
         });
     }
 

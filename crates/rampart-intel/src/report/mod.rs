@@ -10,9 +10,12 @@
 //! - [`analysis`]: the extractive "Analysis Summary" (Markdown with the seed's headings,
 //!   JSON) and [`stix`] its STIX 2.1 bundle;
 //! - [`text`]: sentences, tokens, HTML/Markdown to text.
+//! - [`emit`]: the report's indicators for the indicator store, and a Sigma rule for its
+//!   network indicators.
 
 pub mod analysis;
 pub mod attack;
+pub mod emit;
 pub mod entities;
 pub mod iocs;
 pub mod mapper;
