@@ -48,6 +48,9 @@ pub struct AnalyzeArgs {
     pub data_dir: Option<PathBuf>,
     /// Write a Sigma rule for the network indicators into this directory.
     pub emit_rule: Option<PathBuf>,
+    /// An OpenAI-compatible chat endpoint for the prose fields, and the model's name.
+    pub llm: Option<(String, String)>,
+    pub llm_timeout: std::time::Duration,
 }
 
 /// Reads the report and reduces it to plain text.
@@ -148,7 +151,10 @@ pub fn analyze(args: AnalyzeArgs) -> Result<()> {
             keep_reserved_ips: false,
         },
     };
-    let analysis = analyzer.analyze(&text, &opts);
+    let mut analysis = analyzer.analyze(&text, &opts);
+    if let Some((url, model)) = &args.llm {
+        llm_prose(&mut analysis, &text, url, model, args.llm_timeout);
+    }
     let name = match &args.name {
         Some(n) => n.clone(),
         None if args.input == Path::new("-") => "stdin".to_owned(),
@@ -191,6 +197,43 @@ pub fn analyze(args: AnalyzeArgs) -> Result<()> {
         emit_indicators(&analysis, &name, args.tlp, args.data_dir.clone())?;
     }
     Ok(())
+}
+
+/// `--llm`: the model writes the prose fields; what the text does not support is dropped.
+/// Any failure leaves the extractive summary, with a warning.
+fn llm_prose(
+    analysis: &mut rampart_intel::report::Analysis,
+    text: &str,
+    url: &str,
+    model: &str,
+    timeout: std::time::Duration,
+) {
+    use rampart_intel::report::llm;
+    let messages = llm::prompt(analysis, text);
+    let reply = crate::llm::complete(url, model, &messages, timeout).and_then(|content| {
+        llm::parse_reply(&content).map_err(|e| anyhow::anyhow!("model {model}: {e}"))
+    });
+    match reply {
+        Ok(prose) => {
+            let note = llm::apply(analysis, prose, text, model);
+            eprintln!(
+                "llm {model}: {} sentences kept ({}), {} dropped as not supported by the text",
+                note.kept,
+                if note.fields.is_empty() {
+                    "no field replaced".to_owned()
+                } else {
+                    note.fields.join(", ")
+                },
+                note.dropped.len()
+            );
+            for d in &note.dropped {
+                eprintln!("  dropped from {}: {:?} ({})", d.field, d.sentence, d.reason);
+            }
+        }
+        Err(e) => eprintln!(
+            "warning: the language model failed ({e:#}); the summary is the extractive one"
+        ),
+    }
 }
 
 /// `--emit-indicators`: the report's IOCs into the indicator store (merged on a re-run:
@@ -278,7 +321,7 @@ fn emit_rule(
 /// `rampart bench intel DIR`: IOC extraction over every file under `DIR` (read and reduced
 /// to text first, not timed); with `analyze`, the full analysis too. The last line is
 /// `intel: reports=N mb=M seconds=S reports_per_s=R` (extraction).
-pub fn bench(dir: &Path, analyze: bool) -> Result<()> {
+pub fn bench(dir: &Path, analyze: bool, iocs_out: Option<&Path>) -> Result<()> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         for entry in
             std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?
@@ -298,9 +341,13 @@ pub fn bench(dir: &Path, analyze: bool) -> Result<()> {
     walk(dir, &mut paths)?;
     paths.sort();
     let mut texts = Vec::new();
+    let mut read = Vec::new();
     for p in &paths {
         match read_report(p, InputFormat::Auto) {
-            Ok(t) => texts.push(t),
+            Ok(t) => {
+                texts.push(t);
+                read.push(p);
+            }
             Err(e) => eprintln!("skipped {}: {e:#}", p.display()),
         }
     }
@@ -333,6 +380,28 @@ pub fn bench(dir: &Path, analyze: bool) -> Result<()> {
         found += rampart_intel::report::iocs::extract(t, &opts).iocs.len();
     }
     let s = start.elapsed().as_secs_f64().max(1e-9);
+    if let Some(out) = iocs_out {
+        // Not timed: what was found, per report, for scoring against labels or peers.
+        let mut w = std::io::BufWriter::new(
+            std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?,
+        );
+        for (p, t) in read.iter().zip(&texts) {
+            let x = rampart_intel::report::iocs::extract(t, &opts);
+            let mut by_kind = serde_json::Map::new();
+            for kind in rampart_intel::report::IocKind::ALL {
+                let values: Vec<&str> = x.of(kind).map(|i| i.value.as_str()).collect();
+                by_kind.insert(kind.as_str().to_owned(), serde_json::json!(values));
+            }
+            let rel = p.strip_prefix(dir).unwrap_or(p);
+            serde_json::to_writer(
+                &mut w,
+                &serde_json::json!({"file": rel.display().to_string(), "iocs": by_kind}),
+            )?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
     println!("iocs found: {found} ({:.1} MB/s)", mb / s);
     println!(
         "intel: reports={} mb={mb:.2} seconds={s:.3} reports_per_s={:.1}",

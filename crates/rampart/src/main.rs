@@ -7,6 +7,7 @@ mod config;
 mod hunt;
 mod indicators;
 mod intel;
+mod llm;
 mod output;
 mod rules;
 mod serve;
@@ -214,6 +215,18 @@ enum IntelWhat {
         /// Microsoft 365, Okta, Google Workspace), firewall, proxy and DNS events into DIR.
         #[arg(long, value_name = "DIR")]
         emit_rule: Option<PathBuf>,
+        /// An OpenAI-compatible chat endpoint (`…/v1/chat/completions`, or its base URL) whose
+        /// model writes the summary's prose from the text; sentences the text does not support
+        /// are dropped, indicators and ATT&CK ids stay the extractor's. The API key is read
+        /// from RAMPART_LLM_API_KEY. On any failure the summary stays extractive.
+        #[arg(long, value_name = "URL", requires = "model")]
+        llm: Option<String>,
+        /// The model name for --llm.
+        #[arg(long, value_name = "NAME", requires = "llm")]
+        model: Option<String>,
+        /// Seconds to wait for the model's answer.
+        #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+        llm_timeout: f64,
         #[command(flatten)]
         data: DataDirArg,
     },
@@ -412,6 +425,10 @@ enum BenchWhat {
         /// Also time the full analysis (techniques, entities, summary).
         #[arg(long)]
         analyze: bool,
+        /// After timing, write each report's IOCs here as NDJSON
+        /// (`{"file", "iocs": {type: [values]}}`), for scoring (scripts/intel-peers.py).
+        #[arg(long, value_name = "FILE")]
+        iocs_out: Option<PathBuf>,
     },
     /// Loading a million indicators into the matcher, and the cost of one lookup.
     Indicators {
@@ -622,6 +639,9 @@ fn run(command: Command) -> Result<()> {
                 emit_indicators,
                 tlp,
                 emit_rule,
+                llm,
+                model,
+                llm_timeout,
                 data,
             } => intel::analyze(intel::AnalyzeArgs {
                 input,
@@ -636,6 +656,11 @@ fn run(command: Command) -> Result<()> {
                 tlp,
                 data_dir: data.data_dir,
                 emit_rule,
+                llm: llm.zip(model),
+                llm_timeout: std::time::Duration::try_from_secs_f64(llm_timeout)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .context("--llm-timeout must be a positive number of seconds")?,
             }),
         },
         Command::Serve {
@@ -684,7 +709,11 @@ fn run(command: Command) -> Result<()> {
                 partitions,
                 baseline_batches,
             } => bench::stream(events, identities, batch, partitions, baseline_batches),
-            BenchWhat::Intel { dir, analyze } => intel::bench(&dir, analyze),
+            BenchWhat::Intel {
+                dir,
+                analyze,
+                iocs_out,
+            } => intel::bench(&dir, analyze, iocs_out.as_deref()),
             BenchWhat::Indicators { count, lookups } => {
                 if count == 0 || lookups == 0 {
                     anyhow::bail!("--count and --lookups must be at least 1");

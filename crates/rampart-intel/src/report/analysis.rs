@@ -43,6 +43,10 @@ pub struct Analysis {
     /// ATT&CK mitigations of the techniques found.
     pub attack_mitigations: Vec<AttackMitigation>,
     pub iocs: Extraction,
+    /// When a language model wrote prose fields: which, and the sentences dropped as not
+    /// supported by the text (see [`super::llm`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<super::llm::LlmNote>,
 }
 
 /// A value with the sentence that names it.
@@ -344,6 +348,7 @@ impl Analyzer {
             recommended,
             attack_mitigations,
             iocs,
+            llm: None,
         }
     }
 }
@@ -634,6 +639,7 @@ impl Analysis {
             },
             "iocs": iocs,
             "dropped_iocs": self.iocs.dropped,
+            "llm": self.llm,
         })
     }
 }

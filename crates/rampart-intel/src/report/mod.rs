@@ -10,6 +10,8 @@
 //! - [`analysis`]: the extractive "Analysis Summary" (Markdown with the seed's headings,
 //!   JSON) and [`stix`] its STIX 2.1 bundle;
 //! - [`text`]: sentences, tokens, HTML/Markdown to text.
+//! - [`llm`]: an optional language model for the prose fields, and the check that
+//!   drops what the text does not support;
 //! - [`emit`]: the report's indicators for the indicator store, and a Sigma rule for its
 //!   network indicators.
 
@@ -18,6 +20,7 @@ pub mod attack;
 pub mod emit;
 pub mod entities;
 pub mod iocs;
+pub mod llm;
 pub mod mapper;
 pub mod stix;
 pub mod text;
