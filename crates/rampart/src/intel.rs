@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use rampart_intel::report::emit;
-use rampart_intel::{Tlp, Warninglists};
-use rampart_store::IndicatorRepo;
 use rampart_intel::report::iocs::ExtractOptions;
 use rampart_intel::report::text::{looks_like_html, markdown_to_text};
 use rampart_intel::report::{AnalyzeOptions, Analyzer};
+use rampart_intel::{Tlp, Warninglists};
+use rampart_store::IndicatorRepo;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum AnalyzeFormat {
@@ -227,7 +227,10 @@ fn llm_prose(
                 note.dropped.len()
             );
             for d in &note.dropped {
-                eprintln!("  dropped from {}: {:?} ({})", d.field, d.sentence, d.reason);
+                eprintln!(
+                    "  dropped from {}: {:?} ({})",
+                    d.field, d.sentence, d.reason
+                );
             }
         }
         Err(e) => eprintln!(
@@ -259,7 +262,10 @@ fn emit_indicators(
             .upsert_many(&emitted.indicators)
             .await
             .with_context(|| format!("cannot store the indicators of {name}"))?;
-        let tags: Vec<String> = emit::tags(analysis).iter().map(ToString::to_string).collect();
+        let tags: Vec<String> = emit::tags(analysis)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         eprintln!(
             "{name}: {} indicators emitted ({} new, {} merged), {} refused by warninglists, {} not indicators (CVE ids); TLP:{}, tags: {}",
             emitted.indicators.len(),
@@ -299,7 +305,9 @@ fn emit_rule(
         now: jiff::Timestamp::now(),
     };
     let Some(rule) = emit::sigma_rule(analysis, text, &opts) else {
-        eprintln!("{name}: no network indicators (IPs, networks, domains, URLs), so no rule written");
+        eprintln!(
+            "{name}: no network indicators (IPs, networks, domains, URLs), so no rule written"
+        );
         return Ok(());
     };
     let yaml = rule
@@ -383,7 +391,8 @@ pub fn bench(dir: &Path, analyze: bool, iocs_out: Option<&Path>) -> Result<()> {
     if let Some(out) = iocs_out {
         // Not timed: what was found, per report, for scoring against labels or peers.
         let mut w = std::io::BufWriter::new(
-            std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?,
+            std::fs::File::create(out)
+                .with_context(|| format!("cannot create {}", out.display()))?,
         );
         for (p, t) in read.iter().zip(&texts) {
             let x = rampart_intel::report::iocs::extract(t, &opts);

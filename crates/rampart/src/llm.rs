@@ -71,7 +71,10 @@ pub fn complete(
         }
         let resp = req.send().await.map_err(|e| {
             if e.is_timeout() {
-                anyhow!("{endpoint} did not answer within {} s", timeout.as_secs_f32())
+                anyhow!(
+                    "{endpoint} did not answer within {} s",
+                    timeout.as_secs_f32()
+                )
             } else if e.is_connect() {
                 anyhow!("cannot connect to {endpoint}: {e}")
             } else {
@@ -81,7 +84,10 @@ pub fn complete(
         let status = resp.status();
         let body = resp.text().await.map_err(|e| {
             if e.is_timeout() {
-                anyhow!("{endpoint} did not finish its answer within {} s", timeout.as_secs_f32())
+                anyhow!(
+                    "{endpoint} did not finish its answer within {} s",
+                    timeout.as_secs_f32()
+                )
             } else {
                 anyhow!("cannot read the answer of {endpoint}: {e}")
             }
@@ -111,10 +117,7 @@ mod tests {
             endpoint("http://127.0.0.1:8000"),
             "http://127.0.0.1:8000/v1/chat/completions"
         );
-        assert_eq!(
-            endpoint("http://h/v1/"),
-            "http://h/v1/chat/completions"
-        );
+        assert_eq!(endpoint("http://h/v1/"), "http://h/v1/chat/completions");
         assert_eq!(
             endpoint("https://h/openai/v1/chat/completions"),
             "https://h/openai/v1/chat/completions"

@@ -123,7 +123,10 @@ fn emitted_indicators_are_found_by_check_and_a_rerun_merges() {
         "--data-dir",
         data_s,
     ]);
-    assert_eq!(json_lines(&out)[0]["matches"][0]["indicator"]["confidence"], 40);
+    assert_eq!(
+        json_lines(&out)[0]["matches"][0]["indicator"]["confidence"],
+        40
+    );
     // An address the report does not name is not known.
     let out = rampart(&["indicators", "check", "45.77.12.35", "--data-dir", data_s]);
     assert_eq!(out.status.code(), Some(1));
@@ -134,7 +137,14 @@ fn emitted_indicators_are_found_by_check_and_a_rerun_merges() {
         err.contains("4 indicators emitted (0 new, 4 merged)"),
         "{err}"
     );
-    let out = rampart(&["indicators", "list", "--format", "json", "--data-dir", data_s]);
+    let out = rampart(&[
+        "indicators",
+        "list",
+        "--format",
+        "json",
+        "--data-dir",
+        data_s,
+    ]);
     ok(&out);
     let all = json_lines(&out);
     assert_eq!(all.len(), 4, "{all:#?}");
@@ -151,7 +161,7 @@ fn warninglisted_report_values_are_refused_with_the_list_name() {
     let report = dir.path().join("resolver.txt");
     std::fs::write(
         &report,
-        "The malware checked connectivity against 8.8.8.8 before beaconing to 185.220.101[.]47.",
+        "The malware checked connectivity against 8.8.8.8 before beaconing to 45.155.205[.]12.",
     )
     .unwrap();
     let out = rampart(&[
@@ -183,7 +193,7 @@ fn warninglisted_report_values_are_refused_with_the_list_name() {
         .code()
     };
     assert_eq!(check("8.8.8.8"), Some(1));
-    assert_eq!(check("185.220.101.47"), Some(0));
+    assert_eq!(check("45.155.205.12"), Some(0));
 }
 
 /// Seed 002's article, as a vendor would publish it with its indicator list appended: the
@@ -261,7 +271,13 @@ fn emitted_rule_loads_active_and_catches_the_third_partner() {
     assert_eq!(std::fs::read_to_string(&files[0]).unwrap(), yaml);
 
     // `rules check` loads every document, all active.
-    let out = rampart(&["rules", "check", rules.to_str().unwrap(), "--format", "json"]);
+    let out = rampart(&[
+        "rules",
+        "check",
+        rules.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     ok(&out);
     let check: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(check["loaded"], 7, "{check}");

@@ -128,15 +128,21 @@ fn supported_prose_replaces_the_extractive_and_invented_facts_are_dropped() {
     let (v, err) = json_ok(&analyze(&["--llm", &url, "--model", "test-model"]));
     assert_eq!(
         v["attribution"]["identification"],
-        json!(["APT28, also known as Fancy Bear, ran a spearphishing campaign against ministries in Ukraine."]),
+        json!([
+            "APT28, also known as Fancy Bear, ran a spearphishing campaign against ministries in Ukraine."
+        ]),
         "{err}"
     );
     assert_eq!(
         v["activity"]["operations"],
-        json!(["The operators exploited CVE-2023-23397 in Outlook, and the implant talked to 185.220.101.47 over HTTPS."])
+        json!([
+            "The operators exploited CVE-2023-23397 in Outlook, and the implant talked to 185.220.101.47 over HTTPS."
+        ])
     );
     // The invented fact is gone, and the field keeps its extractive sentences.
-    assert!(!v.to_string().contains("Democratic"), "{v:#}");
+    let mut summary = v.clone();
+    summary["llm"] = Value::Null;
+    assert!(!summary.to_string().contains("Democratic"), "{v:#}");
     assert_eq!(v["implications"], plain["implications"]);
     let dropped = v["llm"]["dropped"].as_array().unwrap();
     assert_eq!(dropped.len(), 1, "{dropped:#?}");
@@ -145,7 +151,10 @@ fn supported_prose_replaces_the_extractive_and_invented_facts_are_dropped() {
         dropped[0]["reason"].as_str().unwrap().contains("2016"),
         "{dropped:#?}"
     );
-    assert!(err.contains("dropped as not supported by the text"), "{err}");
+    assert!(
+        err.contains("dropped as not supported by the text"),
+        "{err}"
+    );
     // Indicators and techniques are the extractor's: the model's own "iocs" are ignored.
     assert_eq!(v["iocs"], plain["iocs"]);
     assert_eq!(v["techniques"], plain["techniques"]);
@@ -170,7 +179,12 @@ fn supported_prose_replaces_the_extractive_and_invented_facts_are_dropped() {
 fn a_failing_endpoint_leaves_the_extractive_summary_with_a_warning() {
     let (plain, _) = json_ok(&analyze(&[]));
     let (_rt, addr, _server) = serve(Mode::Fail);
-    let (v, err) = json_ok(&analyze(&["--llm", &format!("http://{addr}/v1"), "--model", "m"]));
+    let (v, err) = json_ok(&analyze(&[
+        "--llm",
+        &format!("http://{addr}/v1"),
+        "--model",
+        "m",
+    ]));
     assert!(
         err.contains("warning: the language model failed") && err.contains("500"),
         "{err}"
@@ -207,7 +221,12 @@ fn a_failing_endpoint_leaves_the_extractive_summary_with_a_warning() {
 fn an_answer_without_json_falls_back_and_llm_needs_a_model() {
     let (plain, _) = json_ok(&analyze(&[]));
     let (_rt, addr, _server) = serve(Mode::Answer("I cannot help with that."));
-    let (v, err) = json_ok(&analyze(&["--llm", &format!("http://{addr}"), "--model", "m"]));
+    let (v, err) = json_ok(&analyze(&[
+        "--llm",
+        &format!("http://{addr}"),
+        "--model",
+        "m",
+    ]));
     assert!(err.contains("holds no JSON object"), "{err}");
     assert_eq!(v, plain);
 

@@ -119,10 +119,7 @@ pub fn indicators(analysis: &Analysis, opts: &EmitOptions) -> Emitted {
             out.refused.push(ImportIssue {
                 origin: opts.report.clone(),
                 location: Location::Object(format!("{} {}", d.kind.as_str(), d.value)),
-                reason: format!(
-                    "{} is {}; not imported as malicious",
-                    d.value, d.reason
-                ),
+                reason: format!("{} is {}; not imported as malicious", d.value, d.reason),
                 warninglist: Some(list.clone()),
             });
         }
@@ -273,7 +270,10 @@ fn rule_title(analysis: &Analysis, report: &str) -> String {
             .collect();
         format!("{} ", names.join(", "))
     };
-    short(&format!("{who}Network Indicators from Report {report}"), 200)
+    short(
+        &format!("{who}Network Indicators from Report {report}"),
+        200,
+    )
 }
 
 /// The Sigma rules for the report's network indicators, or `None` when it has none.

@@ -732,15 +732,13 @@ impl Collector<'_> {
     /// `ip` followed by `/len` at `e`: a network, kept when public and no wider than a /8.
     fn cidr(&mut self, ip: Ipv4Addr, s: usize, e: usize) {
         let f = self.f();
-        let digits = f[e + 1..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
+        let digits = f[e + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
         let end = e + 1 + digits;
         // `1.2.3.0/24.5`, `10.0.0.0/8abc`: part of a longer token.
-        let glued = f
-            .get(end)
-            .is_some_and(|b| b.is_ascii_alphanumeric() || (*b == b'.' && f.get(end + 1).is_some_and(u8::is_ascii_digit)));
+        let glued = f.get(end).is_some_and(|b| {
+            b.is_ascii_alphanumeric()
+                || (*b == b'.' && f.get(end + 1).is_some_and(u8::is_ascii_digit))
+        });
         let len = std::str::from_utf8(&f[e + 1..end])
             .ok()
             .and_then(|d| d.parse::<u8>().ok());

@@ -126,7 +126,10 @@ text recommends doing).";
         if v.is_empty() {
             "none found".to_owned()
         } else {
-            v.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
     let techniques: Vec<String> = analysis
@@ -138,7 +141,13 @@ text recommends doing).";
     let user = format!(
         "Facts already extracted from the report:\n- actor: {}\n- other actors and campaigns: {}\n- malware: {}\n- tools: {}\n- behaviours: {}\n\nReport text:\n{}",
         analysis.title,
-        names(&[analysis.actors.iter().skip(1).cloned().collect::<Vec<_>>(), analysis.campaigns.clone()].concat()),
+        names(
+            &[
+                analysis.actors.iter().skip(1).cloned().collect::<Vec<_>>(),
+                analysis.campaigns.clone()
+            ]
+            .concat()
+        ),
         names(&analysis.malware),
         names(&analysis.tools),
         if techniques.is_empty() {
@@ -173,24 +182,151 @@ pub fn parse_reply(content: &str) -> Result<Prose, ReplyError> {
 
 /// Words a summary uses to talk about a report; they need no support in the text.
 const REPORTING_WORDS: &[&str] = &[
-    "report", "text", "article", "describe", "described", "describes", "state", "states",
-    "stated", "note", "notes", "noted", "mention", "mentions", "mentioned", "according",
-    "actor", "actors", "threat", "group", "specific", "specified",
+    "report",
+    "text",
+    "article",
+    "describe",
+    "described",
+    "describes",
+    "state",
+    "states",
+    "stated",
+    "note",
+    "notes",
+    "noted",
+    "mention",
+    "mentions",
+    "mentioned",
+    "according",
+    "actor",
+    "actors",
+    "threat",
+    "group",
+    "specific",
+    "specified",
 ];
 
 /// Stopwords for the support check: function words carry no claim.
 const FUNCTION_WORDS: &[&str] = &[
-    "a", "about", "after", "against", "all", "also", "an", "and", "any", "are", "as", "at",
-    "be", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did",
-    "do", "does", "during", "each", "either", "for", "from", "had", "has", "have", "he", "her",
-    "his", "how", "however", "if", "in", "into", "is", "it", "its", "itself", "may", "might",
-    "more", "most", "no", "nor", "not", "of", "on", "once", "one", "only", "or", "other",
-    "our", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than",
-    "that", "the", "their", "them", "themselves", "then", "there", "these", "they", "this",
-    "those", "through", "thus", "to", "too", "under", "until", "up", "upon", "very", "via",
-    "was", "we", "were", "what", "when", "where", "whether", "which", "while", "who", "whom",
-    "whose", "why", "will", "with", "within", "without", "would", "yet", "you", "your",
-    "while", "including", "use", "used", "uses", "using", "s",
+    "a",
+    "about",
+    "after",
+    "against",
+    "all",
+    "also",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "before",
+    "being",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "during",
+    "each",
+    "either",
+    "for",
+    "from",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "his",
+    "how",
+    "however",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "may",
+    "might",
+    "more",
+    "most",
+    "no",
+    "nor",
+    "not",
+    "of",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "thus",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "upon",
+    "very",
+    "via",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "whose",
+    "why",
+    "will",
+    "with",
+    "within",
+    "without",
+    "would",
+    "yet",
+    "you",
+    "your",
+    "while",
+    "including",
+    "use",
+    "used",
+    "uses",
+    "using",
+    "s",
 ];
 
 /// The stem used for support: the light stemmer, then a trailing `e` dropped
@@ -235,7 +371,7 @@ impl Grounding {
     /// The support of `text`, with the names and techniques `analysis` found in it.
     pub fn new(analysis: &Analysis, text: &str) -> Grounding {
         let mut g = Grounding::default();
-        let mut add_words = |s: &str, g: &mut Grounding| {
+        let add_words = |s: &str, g: &mut Grounding| {
             for w in words(s) {
                 g.lower.insert(w.to_lowercase());
                 g.stems.insert(key(w));
@@ -298,7 +434,9 @@ impl Grounding {
             let lower = w.to_lowercase();
             if is_attack_id(w) {
                 if !self.ids.contains(&w.to_ascii_uppercase()) {
-                    return Err(format!("names the ATT&CK id {w}, which the report does not"));
+                    return Err(format!(
+                        "names the ATT&CK id {w}, which the report does not"
+                    ));
                 }
                 continue;
             }
@@ -437,14 +575,23 @@ reached the cloud backup service through an API call.";
     fn invented_facts_are_not() {
         let g = grounding();
         for (s, why) in [
-            ("The collective is linked to Lazarus Group.", "names Lazarus"),
-            ("The break-in affected 40 percent of customers.", "number 40"),
+            (
+                "The collective is linked to Lazarus Group.",
+                "names Lazarus",
+            ),
+            (
+                "The break-in affected 40 percent of customers.",
+                "number 40",
+            ),
             (
                 "The intruders deployed ransomware that encrypted hospital servers.",
                 "words not in the report",
             ),
             ("They used T1190 to get in.", "ATT&CK id T1190"),
-            ("The intruders reached 45.77.12.34 through an API call.", "ipv4 45.77.12.34"),
+            (
+                "The intruders reached 45.77.12.34 through an API call.",
+                "ipv4 45.77.12.34",
+            ),
         ] {
             let err = g.check(s).expect_err(s);
             assert!(err.contains(why), "{s}: {err}");
@@ -465,7 +612,10 @@ reached the cloud backup service through an API call.";
             x.identification,
             ["An unnamed, state-sponsored collective was blamed by SonicWall."]
         );
-        assert_eq!(x.implications, before, "all dropped: the extractive ones stay");
+        assert_eq!(
+            x.implications, before,
+            "all dropped: the extractive ones stay"
+        );
         assert_eq!(note.kept, 1);
         assert_eq!(note.dropped.len(), 1);
         assert!(note.dropped[0].reason.contains("North"), "{note:?}");
