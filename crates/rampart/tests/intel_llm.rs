@@ -32,11 +32,14 @@ enum Mode {
     Slow(Duration),
 }
 
+/// The Authorization header and the body of one request.
+type Seen = (Option<String>, Value);
+
 #[derive(Clone)]
 struct Server {
     mode: Mode,
-    /// (Authorization header, request body) of every request.
-    seen: Arc<Mutex<Vec<(Option<String>, Value)>>>,
+    /// Every request, in order.
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 async fn chat(State(s): State<Server>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
