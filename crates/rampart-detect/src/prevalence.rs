@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::EventKey;
 use crate::pairs;
-use crate::state::day_of;
+use crate::state::{day_of, day_of_time};
 use crate::{DetectConfig, NetworkKey, network_key};
 use rampart_intel::IndicatorSet;
 
@@ -254,18 +254,18 @@ impl Prevalence {
             .and_then(Usage::current)
     }
 
-    /// Forgets networks of `tenant` that were never common and unused since `before_day`,
-    /// and classification history no question can reach any more.
-    pub fn evict(&mut self, tenant: &TenantId, before_day: u16, horizon: &EventKey) {
+    /// Forgets, per tenant, networks that were never common and unused for 30 days
+    /// before the tenant's cutoff, and classification history no question can reach any
+    /// more (all but the last change before the cutoff).
+    pub fn evict(&mut self, cutoff: &HashMap<TenantId, jiff::Timestamp>) {
         self.nets.retain(|(t, _), u| {
-            if t != tenant {
+            let Some(c) = cutoff.get(t) else {
                 return true;
-            }
-            if u.history.is_empty() && u.last_day < before_day {
+            };
+            if u.history.is_empty() && u.last_day < day_of_time(*c).saturating_sub(30) {
                 return false;
             }
-            // Keep the last change before the horizon: it is the class in force there.
-            let older = u.history.partition_point(|(k, _)| k < horizon);
+            let older = u.history.partition_point(|(k, _)| k.time < *c);
             if older > 1 {
                 u.history.drain(..older - 1);
             }

@@ -18,7 +18,7 @@ use rampart_model::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Ev, EventKey, event_order, minus, plus};
+use crate::event::{Ev, event_order, minus, plus};
 use crate::evidence::side;
 use crate::findings::{human_hours, ordered_ids, proven_reason, round1};
 use crate::identity::{Ctx, Draft, Op};
@@ -822,8 +822,17 @@ impl Shared {
                 .and_then(|t| cutoff.get(t))
                 .is_some_and(|c| e.time < *c)
         };
+        // Lists are in event order: one whose first entry is newer than every tenant's
+        // cutoff has nothing to forget (most of them, at each sweep).
+        let earliest_cutoff = cutoff.values().min().copied();
         for map in [&mut self.by_ip, &mut self.bad_by_ip] {
             map.retain(|_, list| {
+                if list
+                    .first()
+                    .is_some_and(|e| earliest_cutoff.is_none_or(|c| e.time >= c))
+                {
+                    return true;
+                }
                 list.retain(|e| !old(e));
                 !list.is_empty()
             });
@@ -864,16 +873,7 @@ impl Shared {
                 }
             }
         }
-        for (tenant, c) in &cutoff {
-            let day = crate::state::day_of_time(*c);
-            let key = EventKey {
-                time: *c,
-                record_id: String::new(),
-                tenant: String::new(),
-                format: String::new(),
-            };
-            prevalence.evict(tenant, day.saturating_sub(30), &key);
-        }
+        prevalence.evict(&cutoff);
     }
 
     pub fn sizes(&self) -> (usize, usize, usize) {
