@@ -1,6 +1,7 @@
 //! Detection items: a field, its modifiers and values, compiled to leaves that match
 //! event values.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_yaml::Value as Yaml;
@@ -10,7 +11,7 @@ use crate::error::ErrorKind;
 use crate::event::{Event, FieldValue, format_float, parse_number};
 use crate::mapping::Mapped;
 use crate::pattern::{self, Piece, StrPattern};
-use crate::prefilter::{Atom, Need};
+use crate::prefilter::{Atom, Known, Need};
 
 /// Values for `expand` placeholders (`%name%`), e.g. per tenant.
 pub trait Placeholders {
@@ -84,11 +85,59 @@ impl Re {
 /// the first one present is the field's value (so `null`, `exists` and `neq` see one value).
 /// When none is present, the value the log source implies (if the mapping gives one).
 #[derive(Debug, Clone)]
-pub(crate) struct Targets(Mapped);
+pub(crate) struct Targets {
+    mapped: Mapped,
+    /// Each path's slot among the values a [`crate::RuleSet`] reads once per event
+    /// ([`Known`]); empty until the rule joins a rule set.
+    slots: Vec<u32>,
+}
+
+/// What a rule is evaluated on: the event, and the field values a rule set's index already
+/// read from it (none when a rule is evaluated alone).
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx<'k, 'e> {
+    pub(crate) event: &'e dyn Event,
+    pub(crate) known: Option<&'k Known<'e>>,
+}
+
+impl<'e> Ctx<'_, 'e> {
+    /// Evaluation with every field looked up in the event.
+    pub(crate) fn direct(event: &'e dyn Event) -> Self {
+        Ctx { event, known: None }
+    }
+}
 
 impl Targets {
-    fn get<'e>(&self, event: &'e dyn Event) -> Option<FieldValue<'e>> {
-        self.0.read(event)
+    fn new(mapped: Mapped) -> Self {
+        Targets {
+            mapped,
+            slots: Vec::new(),
+        }
+    }
+
+    /// The field's value: through the values the index read when the rule is in a rule
+    /// set, else looked up in the event. The same value either way.
+    fn get<'k, 'e>(&self, ctx: Ctx<'k, 'e>) -> Option<Cow<'k, FieldValue<'e>>> {
+        let m = &self.mapped;
+        let known = match ctx.known {
+            Some(k) if self.slots.len() == m.paths.len() => k,
+            _ => return m.read(ctx.event).map(Cow::Owned),
+        };
+        let direct = m
+            .paths
+            .iter()
+            .zip(&self.slots)
+            .find_map(|(p, s)| known.get(*s, p, ctx.event));
+        if m.translated.is_none() && (direct.is_some() || m.implied.is_none()) {
+            return direct;
+        }
+        m.finish(direct.map(Cow::into_owned), ctx.event)
+            .map(Cow::Owned)
+    }
+
+    /// Gives each path its slot (see [`Known`]).
+    pub(crate) fn assign_slots(&mut self, slot_of: &mut dyn FnMut(&str) -> u32) {
+        self.slots = self.mapped.paths.iter().map(|p| slot_of(p)).collect();
     }
 }
 
@@ -108,7 +157,7 @@ pub(crate) struct Item {
     exists: Option<bool>,
 }
 
-fn leaf_match(leaf: &Leaf, v: Option<&FieldValue<'_>>, event: &dyn Event) -> bool {
+fn leaf_match(leaf: &Leaf, v: Option<&FieldValue<'_>>, ctx: Ctx<'_, '_>) -> bool {
     let Some(v) = v else {
         return matches!(leaf, Leaf::Null);
     };
@@ -117,7 +166,7 @@ fn leaf_match(leaf: &Leaf, v: Option<&FieldValue<'_>>, event: &dyn Event) -> boo
         if items.is_empty() {
             return matches!(leaf, Leaf::Null | Leaf::EmptyList);
         }
-        return items.iter().any(|x| leaf_match(leaf, Some(x), event));
+        return items.iter().any(|x| leaf_match(leaf, Some(x), ctx));
     }
     match leaf {
         Leaf::Null => matches!(v, FieldValue::Null),
@@ -153,7 +202,7 @@ fn leaf_match(leaf: &Leaf, v: Option<&FieldValue<'_>>, event: &dyn Event) -> boo
                 })
         }
         Leaf::FieldRef { field, mode, cased } => {
-            let Some(other) = field.get(event) else {
+            let Some(other) = field.get(ctx) else {
                 return false;
             };
             let Some(a) = v.as_text() else { return false };
@@ -176,7 +225,7 @@ fn leaf_match(leaf: &Leaf, v: Option<&FieldValue<'_>>, event: &dyn Event) -> boo
                     }
                 })
             };
-            match &other {
+            match other.as_ref() {
                 FieldValue::List(xs) => xs.iter().any(check),
                 o => check(o),
             }
@@ -190,12 +239,12 @@ fn leaf_match_text<'t>(
     leaf: &Leaf,
     v: &FieldValue<'_>,
     text: &'t str,
-    folded: &std::cell::OnceCell<std::borrow::Cow<'t, str>>,
-    event: &dyn Event,
+    folded: &std::cell::OnceCell<Cow<'t, str>>,
+    ctx: Ctx<'_, '_>,
 ) -> bool {
     match leaf {
         Leaf::Str(p) => p.is_match_folded(text, folded.get_or_init(|| pattern::fold(text))),
-        _ => leaf_match(leaf, Some(v), event),
+        _ => leaf_match(leaf, Some(v), ctx),
     }
 }
 
@@ -220,20 +269,8 @@ impl Targets {
     /// The paths, when the field is read from them alone (not when it has an implied value,
     /// which makes it never absent, or a translated one, read from other paths).
     fn index_key(&self) -> Option<&[String]> {
-        (self.0.implied.is_none() && self.0.translated.is_none()).then_some(self.0.paths.as_slice())
-    }
-
-    /// Wraps event paths (used by the pre-filter to read an indexed field).
-    pub(crate) fn from_paths(paths: Vec<String>) -> Self {
-        Targets(Mapped {
-            paths,
-            ..Mapped::default()
-        })
-    }
-
-    /// The field's value, read as the matcher reads it.
-    pub(crate) fn value<'e>(&self, event: &'e dyn Event) -> Option<FieldValue<'e>> {
-        self.get(event)
+        let m = &self.mapped;
+        (m.implied.is_none() && m.translated.is_none()).then_some(m.paths.as_slice())
     }
 }
 
@@ -328,15 +365,26 @@ impl Item {
         }
     }
 
-    pub(crate) fn matches(&self, event: &dyn Event) -> bool {
+    /// Calls `f` on every field this item reads (its own and `fieldref` targets).
+    pub(crate) fn targets_mut(&mut self, f: &mut dyn FnMut(&mut Targets)) {
+        if let Some(t) = &mut self.field {
+            f(t);
+        }
+        for leaf in self.values.iter_mut().flatten() {
+            if let Leaf::FieldRef { field, .. } = leaf {
+                f(field);
+            }
+        }
+    }
+
+    pub(crate) fn matches(&self, ctx: Ctx<'_, '_>) -> bool {
         let r = match &self.field {
             None => {
                 let one = |alts: &Vec<Leaf>| {
-                    event.any_text(&mut |t| {
+                    ctx.event.any_text(&mut |t| {
                         let v = FieldValue::Str(t.into());
                         let folded = std::cell::OnceCell::new();
-                        alts.iter()
-                            .any(|l| leaf_match_text(l, &v, t, &folded, event))
+                        alts.iter().any(|l| leaf_match_text(l, &v, t, &folded, ctx))
                     })
                 };
                 if self.all {
@@ -346,20 +394,21 @@ impl Item {
                 }
             }
             Some(f) => {
-                let v = f.get(event);
+                let got = f.get(ctx);
+                let v = got.as_deref();
                 if let Some(want) = self.exists {
                     return v.is_some() == want;
                 }
                 // A scalar's text is folded once for all the item's string patterns.
-                let text = match &v {
+                let text = match v {
                     Some(FieldValue::List(_)) | None => None,
                     Some(x) => x.as_text(),
                 };
                 let folded = std::cell::OnceCell::new();
                 let one = |alts: &Vec<Leaf>| {
-                    alts.iter().any(|l| match (&v, &text) {
-                        (Some(x), Some(t)) => leaf_match_text(l, x, t, &folded, event),
-                        _ => leaf_match(l, v.as_ref(), event),
+                    alts.iter().any(|l| match (v, &text) {
+                        (Some(x), Some(t)) => leaf_match_text(l, x, t, &folded, ctx),
+                        _ => leaf_match(l, v, ctx),
                     })
                 };
                 if self.all {
@@ -610,7 +659,7 @@ pub(crate) fn compile_item(
     let field = split.next().unwrap_or("").trim();
     let mods: Vec<&str> = split.collect();
     let mut m = parse_mods(key, &mods)?;
-    let field = (!field.is_empty()).then(|| Targets(map(field)));
+    let field = (!field.is_empty()).then(|| Targets::new(map(field)));
     // A keyword is searched for inside the event's strings: substring semantics, as if
     // `contains` ended the chain (unless it already anchors, or is a regex).
     if field.is_none()
@@ -728,7 +777,7 @@ fn compile_value(
             _ => RefMode::Equal,
         };
         return Ok(vec![Leaf::FieldRef {
-            field: Targets(map(text.trim())),
+            field: Targets::new(map(text.trim())),
             mode,
             cased: m.cased,
         }]);

@@ -83,12 +83,16 @@ pub trait Event {
     /// can list its fields cheaply; returns `false` (the default) when it cannot, and the
     /// rule-set index then looks its fields up one by one.
     ///
-    /// Contract (the index relies on it): `f` is called for every top-level name of the
-    /// event; for every name without `.` or `[` for which [`Event::field`] returns
-    /// `Some(v)`, `f` is called with a key equal to that name ASCII-case-insensitively and a
-    /// function returning `v`; and a dotted path is found only through a top-level name
-    /// equal to it or to a prefix of it ending before a `.` (ASCII-case-insensitively).
-    /// Extra calls are harmless.
+    /// Contract (a [`crate::RuleSet`] relies on it, and reads plain fields from these calls
+    /// instead of calling [`Event::field`]):
+    /// - `f` is called once with each top-level name `k` of the event and a function
+    ///   returning `field(k)`;
+    /// - for a path `p` without `.` or `[`, `field(p)` is `field(k)` for the name `k == p`
+    ///   when there is one, else for the name equal to `p` ASCII-case-insensitively when
+    ///   there is exactly one, and `None` when there is none (with several, the rule set
+    ///   asks `field(p)`);
+    /// - a dotted path is found only through a top-level name equal to it or to a prefix
+    ///   of it ending before a `.` (ASCII-case-insensitively).
     fn visit_fields<'s>(&'s self, f: &mut dyn FnMut(&str, &dyn Fn() -> FieldValue<'s>)) -> bool {
         let _ = f;
         false

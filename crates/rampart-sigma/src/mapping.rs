@@ -125,7 +125,15 @@ impl Mapped {
     /// The field's value in `event`: the first path present, and/or the translated value
     /// (a list of both when both exist); else the implied value.
     pub(crate) fn read<'e>(&self, event: &'e dyn Event) -> Option<FieldValue<'e>> {
-        let direct = self.paths.iter().find_map(|p| event.field(p));
+        self.finish(self.paths.iter().find_map(|p| event.field(p)), event)
+    }
+
+    /// The field's value given `direct`, the value of its first present path.
+    pub(crate) fn finish<'e>(
+        &self,
+        direct: Option<FieldValue<'e>>,
+        event: &'e dyn Event,
+    ) -> Option<FieldValue<'e>> {
         let derived = self
             .translated
             .as_ref()

@@ -18,11 +18,12 @@
 //! order. The index over-approximates: it may select a rule that then does not match, never
 //! skip one that would.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use crate::detection::Targets;
+use crate::detection::Ctx;
 use crate::event::{Event, FieldValue};
 use crate::pattern::fold;
 use crate::rule::Rule;
@@ -95,6 +96,8 @@ impl Need {
 struct Needles {
     automaton: AhoCorasick,
     rules: Vec<Vec<usize>>,
+    /// The shortest literal's length in bytes: ASCII text shorter than this holds none.
+    min_len: usize,
 }
 
 impl Needles {
@@ -112,6 +115,7 @@ impl Needles {
                 (p, r)
             })
             .unzip();
+        let min_len = pats.iter().map(String::len).min().unwrap_or(0);
         let build = |kind| {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
@@ -122,7 +126,11 @@ impl Needles {
         let automaton = build(Some(AhoCorasickKind::DFA))
             .or_else(|_| build(None))
             .ok()?;
-        Some(Needles { automaton, rules })
+        Some(Needles {
+            automaton,
+            rules,
+            min_len,
+        })
     }
 
     /// Marks the rules whose literal occurs in `text` as the matcher folds it.
@@ -131,6 +139,9 @@ impl Needles {
         // (the literals are lower case). Other text is folded first, as the matcher does.
         let folded;
         let hay = if text.is_ascii() {
+            if text.len() < self.min_len {
+                return;
+            }
             text
         } else {
             folded = fold(text);
@@ -157,13 +168,17 @@ fn set(bits: &mut [u64], i: usize) {
     }
 }
 
+fn get(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64)
+        .is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+}
+
 /// One indexed field: the rules its presence selects, and its literals.
 #[derive(Debug)]
 struct FieldIx {
-    targets: Targets,
-    /// The ASCII-lower-cased first segment (up to the first `.`) of each path; `None` when a
-    /// path starts with a selector, which applies to the event itself.
-    roots: Option<Vec<String>>,
+    /// Its paths (tried in order, the first present is the value) and their slots.
+    paths: Vec<String>,
+    slots: Vec<u32>,
     present: Vec<usize>,
     needles: Option<Needles>,
 }
@@ -190,6 +205,130 @@ fn mark_texts(n: &Needles, v: &FieldValue<'_>, bits: &mut [u64]) {
     }
 }
 
+/// `Known::pos` of a path known to be absent from the event.
+const ABSENT: u32 = u32::MAX;
+/// `Known::pos` of a path not read yet: looked up in the event when needed.
+const UNKNOWN: u32 = u32::MAX - 1;
+
+/// The values of the event paths the rules read, as far as the index read them: per path
+/// slot, absent, not read (then looked up in the event), or a value. Filled while the
+/// candidates are computed, so that rule evaluation does not look a field up again.
+#[derive(Debug)]
+pub(crate) struct Known<'e> {
+    pos: Vec<u32>,
+    vals: Vec<FieldValue<'e>>,
+}
+
+impl<'e> Known<'e> {
+    /// The value of `path` (whose slot is `slot`) in `event`: the same as
+    /// `event.field(path)`.
+    pub(crate) fn get<'k>(
+        &'k self,
+        slot: u32,
+        path: &str,
+        event: &'e dyn Event,
+    ) -> Option<Cow<'k, FieldValue<'e>>> {
+        match self.pos.get(slot as usize).copied() {
+            Some(ABSENT) => None,
+            Some(i) if i != UNKNOWN => match self.vals.get(i as usize) {
+                Some(v) => Some(Cow::Borrowed(v)),
+                None => event.field(path).map(Cow::Owned),
+            },
+            _ => event.field(path).map(Cow::Owned),
+        }
+    }
+
+    /// Like [`Known::get`], keeping a looked-up value for later readers.
+    fn resolve(&mut self, slot: u32, path: &str, event: &'e dyn Event) -> Option<usize> {
+        let p = self.pos.get_mut(slot as usize)?;
+        match *p {
+            ABSENT => None,
+            UNKNOWN => match event.field(path) {
+                Some(v) => {
+                    *p = self.vals.len() as u32;
+                    self.vals.push(v);
+                    Some(self.vals.len() - 1)
+                }
+                None => {
+                    *p = ABSENT;
+                    None
+                }
+            },
+            i => Some(i as usize),
+        }
+    }
+}
+
+/// One distinct event path the rules read.
+#[derive(Debug)]
+struct Slot {
+    path: String,
+    /// Whether it is a plain top-level name (no `.`, no selector): its value is then the
+    /// visited field of that name.
+    simple: bool,
+    /// For a dotted path, the root id of its first segment: absent when no top-level name
+    /// has that first segment.
+    root: Option<u32>,
+}
+
+/// What a top-level event name (ASCII-lower-cased) leads to.
+#[derive(Debug, Default)]
+struct NameEntry {
+    /// Plain slots with this name (in any ASCII case).
+    slots: Vec<u32>,
+    /// Indexed fields read from this one plain path.
+    fields: Vec<usize>,
+    /// The root id when a dotted path starts with this name.
+    root: Option<u32>,
+}
+
+/// Interns paths into slots and first segments into root ids while the set is built.
+#[derive(Default)]
+struct SlotTable {
+    slots: Vec<Slot>,
+    by_path: HashMap<String, u32>,
+    names: foldhash::HashMap<String, NameEntry>,
+    roots: u32,
+}
+
+impl SlotTable {
+    fn root_of(&mut self, path: &str) -> Option<u32> {
+        if path.starts_with('[') {
+            return None;
+        }
+        let e = self.names.entry(root_segment(path)).or_default();
+        Some(*e.root.get_or_insert_with(|| {
+            self.roots += 1;
+            self.roots - 1
+        }))
+    }
+
+    fn slot(&mut self, path: &str) -> u32 {
+        if let Some(s) = self.by_path.get(path) {
+            return *s;
+        }
+        let id = self.slots.len() as u32;
+        let simple = !path.contains('.') && !path.contains('[');
+        let root = if simple {
+            self.names
+                .entry(path.to_ascii_lowercase())
+                .or_default()
+                .slots
+                .push(id);
+            None
+        } else {
+            self.root_of(path)
+        };
+        self.slots.push(Slot {
+            path: path.to_string(),
+            simple,
+            root,
+        });
+        self.by_path.insert(path.to_string(), id);
+        id
+    }
+}
+
 /// Counts describing a [`RuleSet`]'s index.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -206,6 +345,8 @@ pub struct RuleSetStats {
     pub literals: usize,
     /// Distinct keyword literals.
     pub keywords: usize,
+    /// Distinct event paths the rules read (each read at most once per event).
+    pub paths: usize,
 }
 
 /// Compiled rules with a candidate index: evaluates an event only against the rules whose
@@ -232,17 +373,30 @@ pub struct RuleSet {
     /// Bitset of the always-evaluated rules: the start of every event's candidate set.
     always: Vec<u64>,
     fields: Vec<FieldIx>,
-    /// ASCII-lower-cased top-level name → the fields read under it (one path, no dot).
-    simple: HashMap<String, Vec<usize>>,
-    /// Fields read by their full lookup (dotted or several paths).
+    /// Every distinct path the rules read (see [`Known`]).
+    slots: Vec<Slot>,
+    /// ASCII-lower-cased top-level name → its plain slots, indexed fields and root id.
+    names: foldhash::HashMap<String, NameEntry>,
+    /// How many root ids.
+    roots: usize,
+    /// The slots of dotted paths: absent when their root is.
+    dotted: Vec<u32>,
+    /// Indexed fields read by lookup (dotted, several paths, selectors).
     complex: Vec<usize>,
+    /// `Known::pos` at the start of an event that lists its fields: plain paths absent
+    /// until visited, the others unknown.
+    template: Vec<u32>,
     keywords: Option<Needles>,
     stats: RuleSetStats,
 }
 
 impl RuleSet {
     /// Builds the index over `rules` (their order is kept: index `i` is `rules[i]`).
-    pub fn new(rules: Vec<Rule>) -> Self {
+    pub fn new(mut rules: Vec<Rule>) -> Self {
+        let mut table = SlotTable::default();
+        for rule in &mut rules {
+            rule.targets_mut(&mut |t| t.assign_slots(&mut |p| table.slot(p)));
+        }
         let words = rules.len().div_ceil(64);
         let mut always = vec![0u64; words];
         let mut field_ids: HashMap<Vec<String>, usize> = HashMap::new();
@@ -292,7 +446,6 @@ impl RuleSet {
         let mut by_id: Vec<(Vec<String>, usize)> = field_ids.into_iter().collect();
         by_id.sort_by_key(|(_, id)| *id);
         let mut fields = Vec::with_capacity(by_id.len());
-        let mut simple: HashMap<String, Vec<usize>> = HashMap::new();
         let mut complex = Vec::new();
         for ((paths, id), (mut pres, lits)) in
             by_id.into_iter().zip(present.into_iter().zip(literals))
@@ -300,32 +453,45 @@ impl RuleSet {
             stats.literals += lits.len();
             pres.sort_unstable();
             pres.dedup();
-            match paths.as_slice() {
-                [one] if !one.contains('.') && !one.contains('[') => {
-                    simple.entry(one.to_ascii_lowercase()).or_default().push(id)
-                }
+            let slots: Vec<u32> = paths.iter().map(|p| table.slot(p)).collect();
+            match slots.as_slice() {
+                [one] if table.slots.get(*one as usize).is_some_and(|s| s.simple) => table
+                    .names
+                    .entry(paths[0].to_ascii_lowercase())
+                    .or_default()
+                    .fields
+                    .push(id),
                 _ => complex.push(id),
             }
-            let roots = paths
-                .iter()
-                .map(|p| (!p.starts_with('[')).then(|| root_segment(p)))
-                .collect();
             fields.push(FieldIx {
-                roots,
-                targets: Targets::from_paths(paths),
+                paths,
+                slots,
                 present: pres,
                 needles: Needles::build(lits),
             });
         }
         stats.fields = fields.len();
         stats.keywords = keywords.len();
+        stats.paths = table.slots.len();
         let keywords = Needles::build(keywords);
+        let template = table
+            .slots
+            .iter()
+            .map(|s| if s.simple { ABSENT } else { UNKNOWN })
+            .collect();
+        let dotted = (0..table.slots.len() as u32)
+            .filter(|s| table.slots[*s as usize].root.is_some())
+            .collect();
         RuleSet {
             rules,
             always,
             fields,
-            simple,
+            slots: table.slots,
+            names: table.names,
+            roots: table.roots as usize,
+            dotted,
             complex,
+            template,
             keywords,
             stats,
         }
@@ -351,48 +517,97 @@ impl RuleSet {
         self.stats
     }
 
-    /// The candidate rules for `event`, as a bitset over rule indices.
-    fn candidates(&self, event: &dyn Event) -> Vec<u64> {
+    /// The candidate rules for `event` (a bitset over rule indices), and the field values
+    /// read on the way.
+    fn prepare<'e>(&self, event: &'e dyn Event) -> (Vec<u64>, Known<'e>) {
         let mut bits = self.always.clone();
+        let mut known = Known {
+            pos: self.template.clone(),
+            vals: Vec::new(),
+        };
+        // Per value taken from the visit: whether its key is the slot's path exactly. A
+        // path with only other-case keys, several of them, is left to the lookup (which
+        // prefers the exact key, then the first other-case one).
+        let mut exact: Vec<bool> = Vec::new();
+        let mut ambiguous: Vec<u32> = Vec::new();
+        let mut roots = vec![0u64; self.roots.div_ceil(64)];
         let mut name = String::new();
-        // The first segments of the event's top-level names: a dotted path can only be
-        // present when its first segment is one of them (the lookup starts from a top-level
-        // key equal to the path or to a prefix of it ending before a `.`).
-        let mut roots: Vec<String> = Vec::new();
         let visited = event.visit_fields(&mut |key, value| {
             name.clear();
             name.push_str(key);
             name.make_ascii_lowercase();
-            if !self.complex.is_empty() {
-                roots.push(root_segment(&name));
+            // A dotted key can hold a dotted path (by its first segment), not a plain one.
+            let (look, plain) = match name.find('.') {
+                Some(i) => (&name[..i], false),
+                None => (name.as_str(), true),
+            };
+            let Some(entry) = self.names.get(look) else {
+                return;
+            };
+            if let Some(r) = entry.root {
+                set(&mut roots, r as usize);
             }
-            if let Some(ids) = self.simple.get(name.as_str()) {
-                let value = value();
-                for id in ids {
-                    if let Some(f) = self.fields.get(*id) {
-                        f.mark(&value, &mut bits);
+            if !plain || (entry.slots.is_empty() && entry.fields.is_empty()) {
+                return;
+            }
+            let v = value();
+            for id in &entry.fields {
+                if let Some(f) = self.fields.get(*id) {
+                    f.mark(&v, &mut bits);
+                }
+            }
+            for &s in &entry.slots {
+                let is_exact = self.slots.get(s as usize).is_some_and(|x| x.path == key);
+                let Some(p) = known.pos.get_mut(s as usize) else {
+                    continue;
+                };
+                match *p {
+                    ABSENT | UNKNOWN => {
+                        *p = known.vals.len() as u32;
+                        known.vals.push(v.clone());
+                        exact.push(is_exact);
+                    }
+                    i => {
+                        let i = i as usize;
+                        if is_exact {
+                            if let (Some(slot), Some(e)) = (known.vals.get_mut(i), exact.get_mut(i))
+                            {
+                                *slot = v.clone();
+                                *e = true;
+                            }
+                        } else if !exact.get(i).copied().unwrap_or(false) {
+                            ambiguous.push(s);
+                        }
                     }
                 }
             }
         });
-        if !visited {
-            for id in self.simple.values().flatten() {
-                if let Some(f) = self.fields.get(*id)
-                    && let Some(v) = f.targets.value(event)
+        if visited {
+            for s in ambiguous {
+                if let Some(p) = known.pos.get_mut(s as usize)
+                    && !exact.get(*p as usize).copied().unwrap_or(false)
                 {
-                    f.mark(&v, &mut bits);
+                    *p = UNKNOWN;
                 }
             }
-        }
-        for id in &self.complex {
-            if let Some(f) = self.fields.get(*id)
-                && (!visited
-                    || f.roots
-                        .as_ref()
-                        .is_none_or(|rs| rs.iter().any(|r| roots.iter().any(|have| have == r))))
-                && let Some(v) = f.targets.value(event)
-            {
-                f.mark(&v, &mut bits);
+            // A dotted path is found only through a top-level name with its first segment.
+            for &s in &self.dotted {
+                if let Some(Slot { root: Some(r), .. }) = self.slots.get(s as usize)
+                    && !get(&roots, *r as usize)
+                    && let Some(p) = known.pos.get_mut(s as usize)
+                {
+                    *p = ABSENT;
+                }
+            }
+            for id in &self.complex {
+                if let Some(f) = self.fields.get(*id) {
+                    Self::mark_read(f, &mut known, event, &mut bits);
+                }
+            }
+        } else {
+            known.pos.fill(UNKNOWN);
+            for f in &self.fields {
+                Self::mark_read(f, &mut known, event, &mut bits);
             }
         }
         if let Some(kw) = &self.keywords {
@@ -401,19 +616,35 @@ impl RuleSet {
                 false
             });
         }
-        bits
+        (bits, known)
+    }
+
+    /// Reads an indexed field by its paths (keeping what it looked up) and marks its rules.
+    fn mark_read<'e>(f: &FieldIx, known: &mut Known<'e>, event: &'e dyn Event, bits: &mut [u64]) {
+        let found = f
+            .paths
+            .iter()
+            .zip(&f.slots)
+            .find_map(|(p, s)| known.resolve(*s, p, event));
+        if let Some(v) = found.and_then(|i| known.vals.get(i)) {
+            f.mark(v, bits);
+        }
     }
 
     /// Calls `f` with the index of every rule that matches `event`, in ascending order.
     /// Same result as `rules()[i].matches(event)` for every `i`.
     pub fn matches(&self, event: &dyn Event, mut f: impl FnMut(usize)) {
-        let bits = self.candidates(event);
+        let (bits, known) = self.prepare(event);
+        let ctx = Ctx {
+            event,
+            known: Some(&known),
+        };
         for (w, word) in bits.iter().enumerate() {
             let mut word = *word;
             while word != 0 {
                 let i = w * 64 + word.trailing_zeros() as usize;
                 word &= word - 1;
-                if self.rules.get(i).is_some_and(|r| r.matches(event)) {
+                if self.rules.get(i).is_some_and(|r| r.matches_in(ctx)) {
                     f(i);
                 }
             }
@@ -430,7 +661,7 @@ impl RuleSet {
     /// The rules the index selects for `event` (those [`RuleSet::matches`] evaluates),
     /// ascending; for measuring how selective the index is.
     pub fn candidate_indices(&self, event: &dyn Event) -> Vec<usize> {
-        let bits = self.candidates(event);
+        let (bits, _) = self.prepare(event);
         let mut out = Vec::new();
         for (w, word) in bits.iter().enumerate() {
             let mut word = *word;

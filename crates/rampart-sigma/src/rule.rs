@@ -8,7 +8,7 @@ use serde_yaml::{Mapping, Value as Yaml};
 
 use crate::condition::{self, Condition, Quantifier};
 use crate::correlation::CorrelationRule;
-use crate::detection::{self, FieldMapper, Item, Placeholders};
+use crate::detection::{self, Ctx, FieldMapper, Item, Placeholders, Targets};
 use crate::error::{ErrorKind, RuleError};
 use crate::event::Event;
 use crate::mapping::{FieldMap, Mapped};
@@ -165,11 +165,18 @@ impl Det {
         }
     }
 
-    fn matches(&self, e: &dyn Event) -> bool {
+    fn matches(&self, e: Ctx<'_, '_>) -> bool {
         match self {
             Det::Item(i) => i.matches(e),
             Det::All(v) => v.iter().all(|d| d.matches(e)),
             Det::Any(v) => v.iter().any(|d| d.matches(e)),
+        }
+    }
+
+    fn targets_mut(&mut self, f: &mut dyn FnMut(&mut Targets)) {
+        match self {
+            Det::Item(i) => i.targets_mut(f),
+            Det::All(v) | Det::Any(v) => v.iter_mut().for_each(|d| d.targets_mut(f)),
         }
     }
 }
@@ -213,11 +220,11 @@ impl Detection {
         }
     }
 
-    fn matches(&self, e: &dyn Event) -> bool {
+    fn matches(&self, e: Ctx<'_, '_>) -> bool {
         self.eval(&self.condition, e)
     }
 
-    fn eval(&self, x: &Expr, e: &dyn Event) -> bool {
+    fn eval(&self, x: &Expr, e: Ctx<'_, '_>) -> bool {
         match x {
             Expr::Sel(i) => self.selections.get(*i).is_some_and(|d| d.matches(e)),
             Expr::Not(x) => !self.eval(x, e),
@@ -283,7 +290,20 @@ impl Rule {
 
     /// Whether the rule (with the filters applied to it) matches the event. Never panics.
     pub fn matches(&self, event: &dyn Event) -> bool {
-        self.detection.matches(event) && self.filters.iter().all(|f| f.matches(event))
+        self.matches_in(Ctx::direct(event))
+    }
+
+    /// [`Rule::matches`] reading fields through `ctx` (a rule set's per-event values).
+    pub(crate) fn matches_in(&self, ctx: Ctx<'_, '_>) -> bool {
+        self.detection.matches(ctx) && self.filters.iter().all(|f| f.matches(ctx))
+    }
+
+    /// Calls `f` on every field the rule's own detection reads (not its filters', which
+    /// may be shared with rules of other sets).
+    pub(crate) fn targets_mut(&mut self, f: &mut dyn FnMut(&mut Targets)) {
+        for d in &mut self.detection.selections {
+            d.targets_mut(f);
+        }
     }
 
     /// Applies `filter` when it targets this rule (see [`Filter::applies_to`]); returns
