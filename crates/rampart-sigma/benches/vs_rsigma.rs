@@ -154,14 +154,17 @@ fn workload(label: &str, both: &diff::Both, events: &[Value]) -> String {
     println!(
         "workload {label}: rules={} events={} rampart_matches={pairs} differences={raw} \
          (explained {explained}) rampart_s={ours_s:.3} rsigma_s={theirs_s:.3} \
-         index: always={} never={} fields={} literals={} keywords={} mean_candidates={:.1}",
+         index: always={} never={} fields={} literals={} exact={} keywords={} paths={} \
+         mean_candidates={:.1}",
         both.ours.len(),
         events.len(),
         st.always,
         st.never,
         st.fields,
         st.literals,
+        st.exact,
         st.keywords,
+        st.paths,
         candidates as f64 / n,
     );
     format!(

@@ -173,8 +173,8 @@ fn leaf_match(leaf: &Leaf, v: Option<&FieldValue<'_>>, ctx: Ctx<'_, '_>) -> bool
         Leaf::EmptyList => false,
         Leaf::Str(p) => v.as_text().is_some_and(|t| p.is_match(&t)),
         Leaf::Num(n, p) => match v {
-            FieldValue::Int(_) | FieldValue::Float(_) => v.as_number() == Some(*n),
-            FieldValue::Str(s) => match parse_number(s) {
+            FieldValue::Int(_) | FieldValue::Float(_) => number_of(v) == Some(*n),
+            FieldValue::Str(s) => match number_of(v) {
                 Some(x) => x == *n,
                 None => p.is_match(s),
             },
@@ -288,10 +288,20 @@ fn leaf_need(leaf: &Leaf, field: Option<&Targets>) -> Need {
                 return Need::Any;
             };
             match leaf {
-                Leaf::Str(p) => match p.required_literal() {
-                    Some(lit) => Need::one(Atom::Literal(key.to_vec(), lit)),
-                    None => Need::one(Atom::Present(key.to_vec())),
+                Leaf::Str(p) => match (p.exact_key(), p.required_literal()) {
+                    (Some(text), _) => Need::one(Atom::Equals(key.to_vec(), text)),
+                    (None, Some(lit)) => Need::one(Atom::Literal(key.to_vec(), lit)),
+                    (None, None) => Need::one(Atom::Present(key.to_vec())),
                 },
+                // A number equals the event's number (or a string that parses to it), or
+                // a non-numeric string equals its text.
+                Leaf::Num(n, p) => Need::OneOf(
+                    number_key(*n)
+                        .map(|k| Atom::Number(key.to_vec(), k))
+                        .into_iter()
+                        .chain(p.exact_key().map(|t| Atom::Equals(key.to_vec(), t)))
+                        .collect(),
+                ),
                 Leaf::Regex(r) => match regex_literals(r) {
                     Some(lits) => Need::OneOf(
                         lits.into_iter()
@@ -303,6 +313,27 @@ fn leaf_need(leaf: &Leaf, field: Option<&Targets>) -> Need {
                 _ => Need::one(Atom::Present(key.to_vec())),
             }
         }
+    }
+}
+
+/// The key under which the index files a number (see [`Atom::Number`]): `None` for NaN,
+/// which equals nothing.
+pub(crate) fn number_key(n: f64) -> Option<u64> {
+    if n.is_nan() {
+        None
+    } else if n == 0.0 {
+        Some(0f64.to_bits())
+    } else {
+        Some(n.to_bits())
+    }
+}
+
+/// The number a [`Leaf::Num`] compares an event value by.
+pub(crate) fn number_of(v: &FieldValue<'_>) -> Option<f64> {
+    match v {
+        FieldValue::Int(_) | FieldValue::Float(_) => v.as_number(),
+        FieldValue::Str(s) => parse_number(s),
+        _ => None,
     }
 }
 

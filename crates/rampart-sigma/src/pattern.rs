@@ -136,7 +136,8 @@ enum Kind {
     Exact(String),
     Prefix(String),
     Suffix(String),
-    Contains(String),
+    /// A substring, with its searcher built once.
+    Contains(memchr::memmem::Finder<'static>),
     /// Literal segments separated by `*`: first anchored at the start unless empty, last at
     /// the end unless empty.
     Segments(Vec<String>),
@@ -200,7 +201,9 @@ impl StrPattern {
             1 => Kind::Exact(segs.remove(0)),
             2 if segs[1].is_empty() => Kind::Prefix(segs.remove(0)),
             2 if segs[0].is_empty() => Kind::Suffix(segs.remove(1)),
-            3 if segs[0].is_empty() && segs[2].is_empty() => Kind::Contains(segs.remove(1)),
+            3 if segs[0].is_empty() && segs[2].is_empty() => {
+                Kind::Contains(memchr::memmem::Finder::new(segs[1].as_bytes()).into_owned())
+            }
             _ => Kind::Segments(segs),
         };
         StrPattern { kind, cased }
@@ -211,7 +214,8 @@ impl StrPattern {
     /// wildcards, or a cased non-ASCII literal whose folding depends on context).
     pub(crate) fn required_literal(&self) -> Option<String> {
         let lit: String = match &self.kind {
-            Kind::Exact(s) | Kind::Prefix(s) | Kind::Suffix(s) | Kind::Contains(s) => s.clone(),
+            Kind::Exact(s) | Kind::Prefix(s) | Kind::Suffix(s) => s.clone(),
+            Kind::Contains(f) => String::from_utf8_lossy(f.needle()).into_owned(),
             Kind::Segments(segs) => segs
                 .iter()
                 .max_by_key(|s| s.len())
@@ -251,6 +255,16 @@ impl StrPattern {
         Some(lit)
     }
 
+    /// For a pattern matching one whole value (no wildcard), that value as [`fold`] gives
+    /// it: a value matches only when its folded form equals this.
+    pub(crate) fn exact_key(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Exact(s) if self.cased => Some(fold(s).into_owned()),
+            Kind::Exact(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
     pub(crate) fn is_match(&self, value: &str) -> bool {
         if self.cased {
             self.match_prepared(value)
@@ -270,7 +284,7 @@ impl StrPattern {
             Kind::Exact(s) => v == s,
             Kind::Prefix(s) => v.starts_with(s.as_str()),
             Kind::Suffix(s) => v.ends_with(s.as_str()),
-            Kind::Contains(s) => memchr::memmem::find(v.as_bytes(), s.as_bytes()).is_some(),
+            Kind::Contains(f) => f.find(v.as_bytes()).is_some(),
             Kind::Segments(segs) => segments_match(segs, v),
             Kind::Glob(p) => {
                 let chars: Vec<char> = v.chars().collect();

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use crate::detection::Ctx;
+use crate::detection::{Ctx, number_key, number_of};
 use crate::event::{Event, FieldValue};
 use crate::pattern::fold;
 use crate::rule::Rule;
@@ -35,6 +35,11 @@ pub(crate) enum Atom {
     Present(Vec<String>),
     /// The field's folded text contains the literal.
     Literal(Vec<String>, String),
+    /// The field's folded text (a list member's) equals the text.
+    Equals(Vec<String>, String),
+    /// The field's number (a list member's; a string that parses as one) has these bits
+    /// ([`crate::detection::number_key`]).
+    Number(Vec<String>, u64),
     /// Some string (or number's text) of the event, folded, contains the literal.
     Keyword(String),
 }
@@ -83,6 +88,7 @@ impl Need {
                 .iter()
                 .map(|a| match a {
                     Atom::Present(_) => 50.0,
+                    Atom::Equals(..) | Atom::Number(..) => 2.0,
                     Atom::Literal(_, l) => (60.0 / l.len() as f64).max(1.0),
                     Atom::Keyword(l) => (60.0 / l.len() as f64).max(1.0) + 5.0,
                 })
@@ -181,25 +187,53 @@ struct FieldIx {
     slots: Vec<u32>,
     present: Vec<usize>,
     needles: Option<Needles>,
+    /// Folded whole values → the rules they select.
+    equals: HashMap<String, Vec<usize>>,
+    /// Number keys → the rules they select.
+    numbers: HashMap<u64, Vec<usize>>,
 }
 
 impl FieldIx {
-    fn mark(&self, v: &FieldValue<'_>, bits: &mut [u64]) {
+    fn mark(&self, v: &FieldValue<'_>, bits: &mut [u64], scratch: &mut String) {
         for r in &self.present {
             set(bits, *r);
         }
-        if let Some(n) = &self.needles {
-            mark_texts(n, v, bits);
-        }
+        self.mark_values(v, bits, scratch);
     }
-}
 
-fn mark_texts(n: &Needles, v: &FieldValue<'_>, bits: &mut [u64]) {
-    match v {
-        FieldValue::List(items) => items.iter().for_each(|x| mark_texts(n, x, bits)),
-        other => {
-            if let Some(t) = other.as_text() {
-                n.mark(&t, bits);
+    fn mark_values(&self, v: &FieldValue<'_>, bits: &mut [u64], scratch: &mut String) {
+        if let FieldValue::List(items) = v {
+            for x in items {
+                self.mark_values(x, bits, scratch);
+            }
+            return;
+        }
+        if !self.numbers.is_empty()
+            && let Some(rules) = number_of(v)
+                .and_then(number_key)
+                .and_then(|k| self.numbers.get(&k))
+        {
+            rules.iter().for_each(|r| set(bits, *r));
+        }
+        if self.needles.is_none() && self.equals.is_empty() {
+            return;
+        }
+        let Some(t) = v.as_text() else { return };
+        if let Some(n) = &self.needles {
+            n.mark(&t, bits);
+        }
+        if !self.equals.is_empty() {
+            // The text as the matcher folds it (ASCII: its ASCII lower case).
+            let found = if t.is_ascii() {
+                scratch.clear();
+                scratch.push_str(&t);
+                scratch.make_ascii_lowercase();
+                self.equals.get(scratch.as_str())
+            } else {
+                self.equals.get(fold(&t).as_ref())
+            };
+            if let Some(rules) = found {
+                rules.iter().for_each(|r| set(bits, *r));
             }
         }
     }
@@ -345,6 +379,8 @@ pub struct RuleSetStats {
     pub literals: usize,
     /// Distinct keyword literals.
     pub keywords: usize,
+    /// Distinct (field, whole value) pairs, texts and numbers.
+    pub exact: usize,
     /// Distinct event paths the rules read (each read at most once per event).
     pub paths: usize,
 }
@@ -402,6 +438,8 @@ impl RuleSet {
         let mut field_ids: HashMap<Vec<String>, usize> = HashMap::new();
         let mut present: Vec<Vec<usize>> = Vec::new();
         let mut literals: Vec<HashMap<String, Vec<usize>>> = Vec::new();
+        let mut equals: HashMap<usize, HashMap<String, Vec<usize>>> = HashMap::new();
+        let mut numbers: HashMap<usize, HashMap<u64, Vec<usize>>> = HashMap::new();
         let mut keywords: HashMap<String, Vec<usize>> = HashMap::new();
         let mut stats = RuleSetStats {
             rules: rules.len(),
@@ -437,6 +475,16 @@ impl RuleSet {
                                 let id = field_of(p, &mut present, &mut literals);
                                 literals[id].entry(lit).or_default().push(idx);
                             }
+                            Atom::Equals(p, text) => {
+                                let id = field_of(p, &mut present, &mut literals);
+                                let e = equals.entry(id).or_default().entry(text).or_default();
+                                e.push(idx);
+                            }
+                            Atom::Number(p, key) => {
+                                let id = field_of(p, &mut present, &mut literals);
+                                let e = numbers.entry(id).or_default().entry(key).or_default();
+                                e.push(idx);
+                            }
                             Atom::Keyword(lit) => keywords.entry(lit).or_default().push(idx),
                         }
                     }
@@ -451,6 +499,13 @@ impl RuleSet {
             by_id.into_iter().zip(present.into_iter().zip(literals))
         {
             stats.literals += lits.len();
+            let mut eq = equals.remove(&id).unwrap_or_default();
+            let mut num = numbers.remove(&id).unwrap_or_default();
+            stats.exact += eq.len() + num.len();
+            for r in eq.values_mut().chain(num.values_mut()) {
+                r.sort_unstable();
+                r.dedup();
+            }
             pres.sort_unstable();
             pres.dedup();
             let slots: Vec<u32> = paths.iter().map(|p| table.slot(p)).collect();
@@ -468,6 +523,8 @@ impl RuleSet {
                 slots,
                 present: pres,
                 needles: Needles::build(lits),
+                equals: eq,
+                numbers: num,
             });
         }
         stats.fields = fields.len();
@@ -532,6 +589,7 @@ impl RuleSet {
         let mut ambiguous: Vec<u32> = Vec::new();
         let mut roots = vec![0u64; self.roots.div_ceil(64)];
         let mut name = String::new();
+        let mut scratch = String::new();
         let visited = event.visit_fields(&mut |key, value| {
             name.clear();
             name.push_str(key);
@@ -553,7 +611,7 @@ impl RuleSet {
             let v = value();
             for id in &entry.fields {
                 if let Some(f) = self.fields.get(*id) {
-                    f.mark(&v, &mut bits);
+                    f.mark(&v, &mut bits, &mut scratch);
                 }
             }
             for &s in &entry.slots {
@@ -601,13 +659,13 @@ impl RuleSet {
             }
             for id in &self.complex {
                 if let Some(f) = self.fields.get(*id) {
-                    Self::mark_read(f, &mut known, event, &mut bits);
+                    Self::mark_read(f, &mut known, event, &mut bits, &mut scratch);
                 }
             }
         } else {
             known.pos.fill(UNKNOWN);
             for f in &self.fields {
-                Self::mark_read(f, &mut known, event, &mut bits);
+                Self::mark_read(f, &mut known, event, &mut bits, &mut scratch);
             }
         }
         if let Some(kw) = &self.keywords {
@@ -620,14 +678,20 @@ impl RuleSet {
     }
 
     /// Reads an indexed field by its paths (keeping what it looked up) and marks its rules.
-    fn mark_read<'e>(f: &FieldIx, known: &mut Known<'e>, event: &'e dyn Event, bits: &mut [u64]) {
+    fn mark_read<'e>(
+        f: &FieldIx,
+        known: &mut Known<'e>,
+        event: &'e dyn Event,
+        bits: &mut [u64],
+        scratch: &mut String,
+    ) {
         let found = f
             .paths
             .iter()
             .zip(&f.slots)
             .find_map(|(p, s)| known.resolve(*s, p, event));
         if let Some(v) = found.and_then(|i| known.vals.get(i)) {
-            f.mark(v, bits);
+            f.mark(v, bits, scratch);
         }
     }
 
