@@ -303,9 +303,10 @@ fn leaf_need(leaf: &Leaf, field: Option<&Targets>) -> Need {
                         .collect(),
                 ),
                 Leaf::Regex(r) => match regex_literals(r) {
-                    Some(lits) => Need::OneOf(
+                    Some((lits, non_ascii)) => Need::OneOf(
                         lits.into_iter()
                             .map(|l| Atom::Literal(key.to_vec(), l))
+                            .chain(non_ascii.then(|| Atom::NonAscii(key.to_vec())))
                             .collect(),
                     ),
                     None => Need::one(Atom::Present(key.to_vec())),
@@ -337,14 +338,18 @@ pub(crate) fn number_of(v: &FieldValue<'_>) -> Option<f64> {
     }
 }
 
-/// Literals one of which every match of the regex contains (its possible prefixes, from
-/// `regex-syntax`'s extractor), ASCII-lower-cased; `None` when there is no finite set of
-/// non-empty ASCII literals (then only the field's presence is required). ASCII only: the
-/// pre-filter finds an ASCII literal in any text ASCII-case-insensitively, which holds for
-/// what a regex matches (case-insensitive regexes with non-ASCII variants such as `ſ` for
-/// `s` yield non-ASCII literals, hence `None`).
-fn regex_literals(r: &Re) -> Option<Vec<String>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+/// Literals one of which every match of the regex contains, ASCII-lower-cased, and whether
+/// some match may instead contain only a non-ASCII literal (then the text is not ASCII);
+/// `None` when there is no finite set of non-empty literals (then only the field's presence
+/// is required).
+///
+/// Every match of a concatenation contains a match of each of its tails, which begins with
+/// one of the tail's prefix literals (`regex-syntax`'s extractor): the tail whose literal
+/// set is the most selective is kept. Alternations union their branches' sets. The index
+/// searches an ASCII literal ASCII-case-insensitively in the folded text, where any ASCII
+/// substring of the raw text survives; a non-ASCII literal (from a case-insensitive regex:
+/// `ſ` for `s`) can only occur in non-ASCII text, which is what it is reduced to.
+fn regex_literals(r: &Re) -> Option<(Vec<String>, bool)> {
     let Re::Std(r, (i, m, s)) = r else {
         return None;
     };
@@ -355,22 +360,82 @@ fn regex_literals(r: &Re) -> Option<Vec<String>> {
         .build()
         .parse(r.as_str())
         .ok()?;
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    inner_literals(&hir, 0)
+}
+
+/// The index's cost of a literal set (see [`Need`]): lower is more selective.
+fn literal_cost(set: &(Vec<String>, bool)) -> f64 {
+    set.0
+        .iter()
+        .map(|l| (60.0 / l.len() as f64).max(1.0))
+        .sum::<f64>()
+        + if set.1 { 5.0 } else { 0.0 }
+}
+
+fn inner_literals(hir: &regex_syntax::hir::Hir, depth: usize) -> Option<(Vec<String>, bool)> {
+    use regex_syntax::hir::{Hir, HirKind};
+    if depth > 32 {
+        return None;
+    }
+    let best = |sets: Vec<(Vec<String>, bool)>| {
+        sets.into_iter()
+            .min_by(|a, b| literal_cost(a).total_cmp(&literal_cost(b)))
+    };
+    match hir.kind() {
+        HirKind::Capture(c) => inner_literals(&c.sub, depth + 1),
+        HirKind::Repetition(r) if r.min >= 1 => inner_literals(&r.sub, depth + 1),
+        HirKind::Alternation(alts) => {
+            let mut out = (Vec::new(), false);
+            for a in alts {
+                let (lits, non_ascii) = inner_literals(a, depth + 1)?;
+                out.0.extend(lits);
+                out.1 |= non_ascii;
+            }
+            out.0.sort();
+            out.0.dedup();
+            (out.0.len() <= 256).then_some(out)
+        }
+        HirKind::Concat(parts) => {
+            let mut sets = Vec::new();
+            for i in 0..parts.len() {
+                if let Some(s) = prefix_literals(&Hir::concat(parts[i..].to_vec())) {
+                    sets.push(s);
+                }
+                if let Some(s) = inner_literals(&parts[i], depth + 1) {
+                    sets.push(s);
+                }
+            }
+            best(sets)
+        }
+        _ => prefix_literals(hir),
+    }
+}
+
+/// The finite set of literals every match of `hir` begins with, split as
+/// [`regex_literals`] returns them.
+fn prefix_literals(hir: &regex_syntax::hir::Hir) -> Option<(Vec<String>, bool)> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
     let lits = seq.literals()?;
     if lits.is_empty() {
         return None;
     }
     let mut out = Vec::with_capacity(lits.len());
+    let mut non_ascii = false;
     for l in lits {
         let b = l.as_bytes();
-        if b.is_empty() || !b.is_ascii() {
+        if b.is_empty() {
             return None;
         }
-        out.push(String::from_utf8_lossy(b).to_ascii_lowercase());
+        if b.is_ascii() {
+            out.push(String::from_utf8_lossy(b).to_ascii_lowercase());
+        } else {
+            non_ascii = true;
+        }
     }
     out.sort();
     out.dedup();
-    Some(out)
+    Some((out, non_ascii))
 }
 
 impl Item {
@@ -379,6 +444,35 @@ impl Item {
         if self.negate {
             return Need::Any;
         }
+        self.unnegated_need()
+    }
+
+    /// A necessary condition for this item *not* to match.
+    pub(crate) fn neg_need(&self) -> Need {
+        if self.negate {
+            return self.unnegated_need();
+        }
+        let Some(key) = self.field.as_ref().and_then(Targets::index_key) else {
+            return Need::Any;
+        };
+        let present = || Need::one(Atom::Present(key.to_vec()));
+        match self.exists {
+            Some(false) => return present(),
+            Some(true) => return Need::Any,
+            None => {}
+        }
+        // An item that holds on a missing field (`F: null`) fails only on a present one.
+        let null = |alts: &Vec<Leaf>| alts.iter().any(|l| matches!(l, Leaf::Null));
+        let on_missing = if self.all {
+            self.values.iter().all(null)
+        } else {
+            self.values.iter().any(null)
+        };
+        if on_missing { present() } else { Need::Any }
+    }
+
+    /// [`Item::need`] of the item without its `neq`.
+    fn unnegated_need(&self) -> Need {
         if let Some(want) = self.exists {
             return match (want, self.field.as_ref().and_then(Targets::index_key)) {
                 (true, Some(key)) => Need::one(Atom::Present(key.to_vec())),

@@ -137,7 +137,7 @@ enum Kind {
     Prefix(String),
     Suffix(String),
     /// A substring, with its searcher built once.
-    Contains(memchr::memmem::Finder<'static>),
+    Contains(Box<memchr::memmem::Finder<'static>>),
     /// Literal segments separated by `*`: first anchored at the start unless empty, last at
     /// the end unless empty.
     Segments(Vec<String>),
@@ -201,9 +201,9 @@ impl StrPattern {
             1 => Kind::Exact(segs.remove(0)),
             2 if segs[1].is_empty() => Kind::Prefix(segs.remove(0)),
             2 if segs[0].is_empty() => Kind::Suffix(segs.remove(1)),
-            3 if segs[0].is_empty() && segs[2].is_empty() => {
-                Kind::Contains(memchr::memmem::Finder::new(segs[1].as_bytes()).into_owned())
-            }
+            3 if segs[0].is_empty() && segs[2].is_empty() => Kind::Contains(Box::new(
+                memchr::memmem::Finder::new(segs[1].as_bytes()).into_owned(),
+            )),
             _ => Kind::Segments(segs),
         };
         StrPattern { kind, cased }

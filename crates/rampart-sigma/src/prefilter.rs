@@ -40,6 +40,8 @@ pub(crate) enum Atom {
     /// The field's number (a list member's; a string that parses as one) has these bits
     /// ([`crate::detection::number_key`]).
     Number(Vec<String>, u64),
+    /// The field's text (a list member's) is not ASCII.
+    NonAscii(Vec<String>),
     /// Some string (or number's text) of the event, folded, contains the literal.
     Keyword(String),
 }
@@ -89,7 +91,9 @@ impl Need {
                 .map(|a| match a {
                     Atom::Present(_) => 50.0,
                     Atom::Equals(..) | Atom::Number(..) => 2.0,
-                    Atom::Literal(_, l) => (60.0 / l.len() as f64).max(1.0),
+                    Atom::NonAscii(_) => 5.0,
+                    // A literal implies its field's presence: never costlier.
+                    Atom::Literal(_, l) => (60.0 / l.len() as f64).clamp(1.0, 45.0),
                     Atom::Keyword(l) => (60.0 / l.len() as f64).max(1.0) + 5.0,
                 })
                 .sum(),
@@ -191,6 +195,8 @@ struct FieldIx {
     equals: HashMap<String, Vec<usize>>,
     /// Number keys → the rules they select.
     numbers: HashMap<u64, Vec<usize>>,
+    /// The rules selected by a non-ASCII text.
+    non_ascii: Vec<usize>,
 }
 
 impl FieldIx {
@@ -215,10 +221,13 @@ impl FieldIx {
         {
             rules.iter().for_each(|r| set(bits, *r));
         }
-        if self.needles.is_none() && self.equals.is_empty() {
+        if self.needles.is_none() && self.equals.is_empty() && self.non_ascii.is_empty() {
             return;
         }
         let Some(t) = v.as_text() else { return };
+        if !self.non_ascii.is_empty() && !t.is_ascii() {
+            self.non_ascii.iter().for_each(|r| set(bits, *r));
+        }
         if let Some(n) = &self.needles {
             n.mark(&t, bits);
         }
@@ -440,6 +449,7 @@ impl RuleSet {
         let mut literals: Vec<HashMap<String, Vec<usize>>> = Vec::new();
         let mut equals: HashMap<usize, HashMap<String, Vec<usize>>> = HashMap::new();
         let mut numbers: HashMap<usize, HashMap<u64, Vec<usize>>> = HashMap::new();
+        let mut non_ascii: HashMap<usize, Vec<usize>> = HashMap::new();
         let mut keywords: HashMap<String, Vec<usize>> = HashMap::new();
         let mut stats = RuleSetStats {
             rules: rules.len(),
@@ -485,6 +495,10 @@ impl RuleSet {
                                 let e = numbers.entry(id).or_default().entry(key).or_default();
                                 e.push(idx);
                             }
+                            Atom::NonAscii(p) => {
+                                let id = field_of(p, &mut present, &mut literals);
+                                non_ascii.entry(id).or_default().push(idx);
+                            }
                             Atom::Keyword(lit) => keywords.entry(lit).or_default().push(idx),
                         }
                     }
@@ -525,6 +539,12 @@ impl RuleSet {
                 needles: Needles::build(lits),
                 equals: eq,
                 numbers: num,
+                non_ascii: {
+                    let mut v = non_ascii.remove(&id).unwrap_or_default();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                },
             });
         }
         stats.fields = fields.len();
@@ -735,5 +755,137 @@ impl RuleSet {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::RuleSet;
+    use crate::{CompileOptions, load_str};
+
+    /// A rule set of one rule per detection (YAML of the `detection` map, indented by 4).
+    fn set(detections: &[&str]) -> RuleSet {
+        let mut rules = Vec::new();
+        for (i, d) in detections.iter().enumerate() {
+            let src = format!("title: r{i}\nlogsource: {{product: test}}\ndetection:\n{d}\n");
+            let loaded = load_str(&src, None, &CompileOptions::default());
+            assert!(loaded.errors.is_empty(), "{d}: {:?}", loaded.errors);
+            rules.extend(loaded.rules);
+        }
+        RuleSet::new(rules)
+    }
+
+    /// The indexed result equals evaluating every rule on its own; returns it.
+    fn matching(set: &RuleSet, e: &Value) -> Vec<usize> {
+        let full: Vec<usize> = (0..set.len())
+            .filter(|i| set.rules()[*i].matches(e))
+            .collect();
+        let indexed = set.matching(e);
+        assert_eq!(indexed, full, "index differs from a full scan on {e}");
+        indexed
+    }
+
+    #[test]
+    fn values_the_index_read_are_the_lookups_values() {
+        let s = set(&[
+            "    sel: {Image: a}\n    condition: sel",
+            "    sel: {image: b}\n    condition: sel",
+            "    sel: {IMAGE: a}\n    condition: sel",
+            "    sel: {IMAGE: b}\n    condition: sel",
+            "    sel: {a.b: 1}\n    condition: sel",
+            "    sel: {a.b: 2}\n    condition: sel",
+            "    sel: {x: null}\n    condition: sel",
+            "    sel: {x|exists: true}\n    condition: sel",
+            "    sel: {l|contains: z}\n    condition: sel",
+        ]);
+        // Exact key first; with several other-case keys, the lookup decides.
+        assert_eq!(
+            matching(&s, &json!({"Image": "a", "image": "b"})),
+            vec![0, 1, 2, 6]
+        );
+        assert_eq!(matching(&s, &json!({"image": "a"})), vec![0, 2, 6]);
+        assert_eq!(
+            matching(&s, &json!({"iMage": "b", "imagE": "a"})),
+            vec![1, 3, 6]
+        );
+        // A literal dotted key first, then the nested path.
+        assert_eq!(matching(&s, &json!({"a.b": 1, "a": {"b": 2}})), vec![4, 6]);
+        assert_eq!(matching(&s, &json!({"A": {"B": 2}})), vec![5, 6]);
+        assert_eq!(matching(&s, &json!({"x": null})), vec![6, 7]);
+        assert_eq!(matching(&s, &json!({"l": ["y", "XZ"]})), vec![6, 8]);
+        assert_eq!(matching(&s, &json!([{"Image": "a"}])), vec![6]);
+        assert_eq!(matching(&s, &json!("Image")), vec![6]);
+    }
+
+    #[test]
+    fn whole_values_select_by_folded_text_and_number() {
+        let s = set(&[
+            "    sel: {EventID: 4624}\n    condition: sel",
+            "    sel: {EventID: '4624'}\n    condition: sel",
+            "    sel: {Image: 'C:\\ÄX.exe'}\n    condition: sel",
+            "    sel: {Image|cased: 'C:\\ÄX.exe'}\n    condition: sel",
+            "    sel: {Flag: .inf}\n    condition: sel",
+        ]);
+        for (e, want) in [
+            (json!({"EventID": 4624}), vec![0, 1]),
+            (json!({"EventID": "4624"}), vec![0, 1]),
+            (json!({"EventID": " 4624 "}), vec![0]),
+            (json!({"EventID": 4624.0}), vec![0, 1]),
+            (json!({"EventID": "4.624e3"}), vec![0]),
+            (json!({"EventID": [1, "4624"]}), vec![0, 1]),
+            (json!({"EventID": 4625}), vec![]),
+            (json!({"Image": "c:\\äx.EXE"}), vec![2]),
+            (json!({"Image": "C:\\ÄX.exe"}), vec![2, 3]),
+            (json!({"Flag": "INF"}), vec![4]),
+        ] {
+            assert_eq!(matching(&s, &e), want, "{e}");
+        }
+        // Not a candidate at all for another value.
+        assert!(s.candidate_indices(&json!({"EventID": 1})).is_empty());
+        assert!(
+            s.candidate_indices(&json!({"Image": "C:\\Y.exe"}))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn negations_need_what_their_selection_excludes() {
+        let s = set(&[
+            "    filter: {Image: null}\n    condition: not filter",
+            "    filter: {Image|exists: false}\n    condition: not filter",
+            "    sel: {Image|re: '\\.exe$'}\n    filter: {Image: null}\n    condition: not (filter or not sel)",
+            "    a: {x: 1}\n    b: {y: 2}\n    condition: not 1 of them",
+        ]);
+        assert_eq!(s.stats().always, 1);
+        assert!(s.candidate_indices(&json!({"x": 1})) == vec![3]);
+        assert_eq!(matching(&s, &json!({"Image": null})), vec![1, 3]);
+        assert_eq!(matching(&s, &json!({"Image": "a.exe"})), vec![0, 1, 2, 3]);
+        assert_eq!(matching(&s, &json!({"x": 1, "Image": "b"})), vec![0, 1]);
+    }
+
+    #[test]
+    fn regexes_need_a_literal_from_anywhere_in_them() {
+        let s = set(&[
+            "    sel: {CommandLine|re: '\\w+`(?:\\w+|-)`'}\n    condition: sel",
+            "    sel: {CommandLine|re: '(?i)a.*set'}\n    condition: sel",
+            "    sel: {CommandLine|re: '(foo|ba+r)\\d'}\n    condition: sel",
+        ]);
+        assert_eq!(s.stats().literals, 4);
+        for (cl, want) in [
+            ("IN`V`oke", vec![0]),
+            ("A && SET x", vec![1]),
+            ("a ſet", vec![1]),
+            ("baaar1", vec![2]),
+            ("nothing", vec![]),
+        ] {
+            let e = json!({ "CommandLine": cl });
+            assert_eq!(matching(&s, &e), want, "{cl}");
+        }
+        assert!(
+            s.candidate_indices(&json!({"CommandLine": "nothing"}))
+                .is_empty()
+        );
     }
 }

@@ -165,6 +165,15 @@ impl Det {
         }
     }
 
+    /// A necessary condition for the selection *not* to match.
+    fn neg_need(&self) -> Need {
+        match self {
+            Det::Item(i) => i.neg_need(),
+            Det::All(v) => Need::any_of(v.iter().map(Det::neg_need)),
+            Det::Any(v) => Need::all_of(v.iter().map(Det::neg_need)),
+        }
+    }
+
     fn matches(&self, e: Ctx<'_, '_>) -> bool {
         match self {
             Det::Item(i) => i.matches(e),
@@ -209,7 +218,7 @@ impl Detection {
     fn expr_need(&self, x: &Expr) -> Need {
         match x {
             Expr::Sel(i) => self.sel_need(*i),
-            Expr::Not(_) => Need::Any,
+            Expr::Not(x) => self.expr_neg_need(x),
             Expr::And(v) => Need::all_of(v.iter().map(|x| self.expr_need(x))),
             Expr::Or(v) => Need::any_of(v.iter().map(|x| self.expr_need(x))),
             Expr::AtLeast(k, ids) if *k > ids.len() => Need::never(),
@@ -217,6 +226,23 @@ impl Detection {
                 Need::all_of(ids.iter().map(|i| self.sel_need(*i)))
             }
             Expr::AtLeast(_, ids) => Need::any_of(ids.iter().map(|i| self.sel_need(*i))),
+        }
+    }
+
+    /// A necessary condition for `x` *not* to hold.
+    fn expr_neg_need(&self, x: &Expr) -> Need {
+        let neg = |i: &usize| self.selections.get(*i).map_or(Need::Any, Det::neg_need);
+        match x {
+            Expr::Sel(i) => neg(i),
+            Expr::Not(x) => self.expr_need(x),
+            Expr::And(v) => Need::any_of(v.iter().map(|x| self.expr_neg_need(x))),
+            Expr::Or(v) => Need::all_of(v.iter().map(|x| self.expr_neg_need(x))),
+            // Never true: its negation always is.
+            Expr::AtLeast(k, ids) if *k > ids.len() => Need::Any,
+            // Fewer than one (or zero) of them: all fail.
+            Expr::AtLeast(k, ids) if *k <= 1 => Need::all_of(ids.iter().map(neg)),
+            // Fewer than k of them: at least one fails.
+            Expr::AtLeast(_, ids) => Need::any_of(ids.iter().map(neg)),
         }
     }
 
