@@ -54,38 +54,54 @@ fn with_variants(base: Vec<Value>, copies: usize, seed: u64) -> Vec<Value> {
     out
 }
 
-/// Timed passes over the events per engine (`VS_RSIGMA_ROUNDS`, default 5): the two
-/// engines alternate, and each one's fastest pass is reported, so that a burst of load on
-/// the shared machine does not decide the ratio.
+/// Timed passes over the events (`VS_RSIGMA_ROUNDS`, default 7). Within a pass the two
+/// engines take turns on chunks of `CHUNK` events (which one goes first alternates, so
+/// neither always finds the chunk's events in cache), so that load from other processes on
+/// the shared machine falls on both alike; each engine's fastest pass is reported.
 fn rounds() -> usize {
     std::env::var("VS_RSIGMA_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(5)
+        .unwrap_or(7)
 }
+
+const CHUNK: usize = 256;
 
 fn workload(label: &str, both: &diff::Both, events: &[Value]) -> String {
     let (mut ours_s, mut theirs_s) = (f64::INFINITY, f64::INFINITY);
     let mut ours: Vec<Vec<usize>> = Vec::new();
     let mut theirs_raw = Vec::new();
+    let run_ours = |chunk: &[Value], out: &mut Vec<Vec<usize>>| {
+        let t = Instant::now();
+        out.extend(chunk.iter().map(|e| both.ours.matching(e)));
+        t.elapsed().as_secs_f64()
+    };
+    let run_theirs = |chunk: &[Value], out: &mut Vec<_>| {
+        let t = Instant::now();
+        out.extend(chunk.iter().map(|e| {
+            both.theirs
+                .evaluate(&rsigma_eval::event::JsonEvent::borrow(e))
+        }));
+        t.elapsed().as_secs_f64()
+    };
     for _ in 0..rounds() {
-        // rampart-sigma
-        let t = Instant::now();
-        let r: Vec<Vec<usize>> = events.iter().map(|e| both.ours.matching(e)).collect();
-        ours_s = ours_s.min(t.elapsed().as_secs_f64());
-        ours = r;
-        // rsigma-eval
-        let t = Instant::now();
-        let r: Vec<_> = events
-            .iter()
-            .map(|e| {
-                both.theirs
-                    .evaluate(&rsigma_eval::event::JsonEvent::borrow(e))
-            })
-            .collect();
-        theirs_s = theirs_s.min(t.elapsed().as_secs_f64());
-        theirs_raw = r;
+        let (mut o_s, mut t_s) = (0.0, 0.0);
+        let mut o = Vec::with_capacity(events.len());
+        let mut t = Vec::with_capacity(events.len());
+        for (i, chunk) in events.chunks(CHUNK).enumerate() {
+            if i % 2 == 0 {
+                o_s += run_ours(chunk, &mut o);
+                t_s += run_theirs(chunk, &mut t);
+            } else {
+                t_s += run_theirs(chunk, &mut t);
+                o_s += run_ours(chunk, &mut o);
+            }
+        }
+        ours_s = ours_s.min(o_s);
+        theirs_s = theirs_s.min(t_s);
+        ours = o;
+        theirs_raw = t;
     }
     let theirs: Vec<Vec<usize>> = theirs_raw
         .iter()

@@ -2,6 +2,7 @@
 //! string for keyword (field-less) search.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 /// One value found in an event.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,24 @@ impl FieldValue<'_> {
         }
     }
 
+    /// Calls `f` with [`FieldValue::as_text`], formatting a number on the stack (no
+    /// allocation) when it fits.
+    pub(crate) fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> Option<R> {
+        let mut buf = StackText::default();
+        let fits = match self {
+            FieldValue::Str(s) => return Some(f(s)),
+            FieldValue::Bool(_) | FieldValue::Null | FieldValue::List(_) | FieldValue::Object => {
+                return self.as_text().map(|t| f(&t));
+            }
+            FieldValue::Int(i) => write!(buf, "{i}").is_ok(),
+            FieldValue::Float(x) => write_float(&mut buf, *x).is_ok(),
+        };
+        match buf.as_str().filter(|_| fits) {
+            Some(t) => Some(f(t)),
+            None => self.as_text().map(|t| f(&t)),
+        }
+    }
+
     /// The numeric value: numbers, and strings that parse as numbers.
     pub(crate) fn as_number(&self) -> Option<f64> {
         match self {
@@ -59,10 +78,40 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
 }
 
 pub(crate) fn format_float(f: f64) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_float(&mut s, f);
+    s
+}
+
+fn write_float(w: &mut dyn std::fmt::Write, f: f64) -> std::fmt::Result {
     if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
+        write!(w, "{}", f as i64)
     } else {
-        format!("{f}")
+        write!(w, "{f}")
+    }
+}
+
+/// A short text written on the stack: a number's decimal form, without allocating.
+#[derive(Default)]
+struct StackText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(self.buf.get(..self.len)?).ok()
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -129,7 +178,14 @@ fn walk_text(v: &serde_json::Value, f: &mut dyn FnMut(&str) -> bool, depth: usiz
     }
     match v {
         Value::String(s) => f(s),
-        Value::Number(n) => f(&n.to_string()),
+        Value::Number(n) => {
+            let mut buf = StackText::default();
+            let fits = write!(buf, "{n}").is_ok();
+            match buf.as_str().filter(|_| fits) {
+                Some(t) => f(t),
+                None => f(&n.to_string()),
+            }
+        }
         Value::Array(a) => a.iter().any(|x| walk_text(x, f, depth + 1)),
         Value::Object(o) => o.values().any(|x| walk_text(x, f, depth + 1)),
         Value::Bool(_) | Value::Null => false,

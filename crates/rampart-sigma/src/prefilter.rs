@@ -224,22 +224,25 @@ impl FieldIx {
         if self.needles.is_none() && self.equals.is_empty() && self.non_ascii.is_empty() {
             return;
         }
-        let Some(t) = v.as_text() else { return };
+        v.with_text(|t| self.mark_text(t, bits, scratch));
+    }
+
+    fn mark_text(&self, t: &str, bits: &mut [u64], scratch: &mut String) {
         if !self.non_ascii.is_empty() && !t.is_ascii() {
             self.non_ascii.iter().for_each(|r| set(bits, *r));
         }
         if let Some(n) = &self.needles {
-            n.mark(&t, bits);
+            n.mark(t, bits);
         }
         if !self.equals.is_empty() {
             // The text as the matcher folds it (ASCII: its ASCII lower case).
             let found = if t.is_ascii() {
                 scratch.clear();
-                scratch.push_str(&t);
+                scratch.push_str(t);
                 scratch.make_ascii_lowercase();
                 self.equals.get(scratch.as_str())
             } else {
-                self.equals.get(fold(&t).as_ref())
+                self.equals.get(fold(t).as_ref())
             };
             if let Some(rules) = found {
                 rules.iter().for_each(|r| set(bits, *r));
@@ -424,12 +427,16 @@ pub struct RuleSet {
     names: foldhash::HashMap<String, NameEntry>,
     /// How many root ids.
     roots: usize,
-    /// The slots of dotted paths: absent when their root is.
-    dotted: Vec<u32>,
-    /// Indexed fields read by lookup (dotted, several paths, selectors).
-    complex: Vec<usize>,
-    /// `Known::pos` at the start of an event that lists its fields: plain paths absent
-    /// until visited, the others unknown.
+    /// Per root id, the slots of the dotted paths under it: absent until a top-level name
+    /// with that first segment is visited.
+    root_slots: Vec<Vec<u32>>,
+    /// Per root id, the indexed fields read by lookup (dotted or several paths) with a path
+    /// under it: read when such a name is visited.
+    root_fields: Vec<Vec<usize>>,
+    /// Indexed fields with a path that starts with a selector: read on every event.
+    free_fields: Vec<usize>,
+    /// `Known::pos` at the start of an event that lists its fields: plain and dotted paths
+    /// absent until visited, the others unknown.
     template: Vec<u32>,
     keywords: Option<Needles>,
     stats: RuleSetStats,
@@ -508,7 +515,7 @@ impl RuleSet {
         let mut by_id: Vec<(Vec<String>, usize)> = field_ids.into_iter().collect();
         by_id.sort_by_key(|(_, id)| *id);
         let mut fields = Vec::with_capacity(by_id.len());
-        let mut complex = Vec::new();
+        let mut complex: Vec<(usize, Option<Vec<u32>>)> = Vec::new();
         for ((paths, id), (mut pres, lits)) in
             by_id.into_iter().zip(present.into_iter().zip(literals))
         {
@@ -530,15 +537,15 @@ impl RuleSet {
                     .or_default()
                     .fields
                     .push(id),
-                _ => complex.push(id),
+                _ => complex.push((id, paths.iter().map(|p| table.root_of(p)).collect())),
             }
             fields.push(FieldIx {
                 paths,
                 slots,
                 present: pres,
                 needles: Needles::build(lits),
-                equals: eq,
-                numbers: num,
+                equals: eq.into_iter().collect(),
+                numbers: num.into_iter().collect(),
                 non_ascii: {
                     let mut v = non_ascii.remove(&id).unwrap_or_default();
                     v.sort_unstable();
@@ -554,20 +561,47 @@ impl RuleSet {
         let template = table
             .slots
             .iter()
-            .map(|s| if s.simple { ABSENT } else { UNKNOWN })
+            .map(|s| {
+                if s.simple || s.root.is_some() {
+                    ABSENT
+                } else {
+                    UNKNOWN
+                }
+            })
             .collect();
-        let dotted = (0..table.slots.len() as u32)
-            .filter(|s| table.slots[*s as usize].root.is_some())
-            .collect();
+        let roots = table.roots as usize;
+        let mut root_slots = vec![Vec::new(); roots];
+        for (i, s) in table.slots.iter().enumerate() {
+            if let Some(r) = s.root.and_then(|r| root_slots.get_mut(r as usize)) {
+                r.push(i as u32);
+            }
+        }
+        let mut root_fields = vec![Vec::new(); roots];
+        let mut free_fields = Vec::new();
+        for (id, rs) in complex {
+            match rs {
+                Some(mut rs) => {
+                    rs.sort_unstable();
+                    rs.dedup();
+                    for r in rs {
+                        if let Some(v) = root_fields.get_mut(r as usize) {
+                            v.push(id);
+                        }
+                    }
+                }
+                None => free_fields.push(id),
+            }
+        }
         RuleSet {
             rules,
             always,
             fields,
             slots: table.slots,
             names: table.names,
-            roots: table.roots as usize,
-            dotted,
-            complex,
+            roots,
+            root_slots,
+            root_fields,
+            free_fields,
             template,
             keywords,
             stats,
@@ -594,22 +628,40 @@ impl RuleSet {
         self.stats
     }
 
-    /// The candidate rules for `event` (a bitset over rule indices), and the field values
-    /// read on the way.
-    fn prepare<'e>(&self, event: &'e dyn Event) -> (Vec<u64>, Known<'e>) {
-        let mut bits = self.always.clone();
+    /// Computes the candidate rules for `event` (into `s.bits`, a bitset over rule
+    /// indices) and returns the field values read on the way.
+    fn prepare<'e>(
+        &self,
+        event: &'e dyn Event,
+        s: &mut Scratch,
+        vals: Vec<FieldValue<'e>>,
+    ) -> Known<'e> {
+        let Scratch {
+            bits,
+            pos,
+            exact,
+            ambiguous,
+            roots,
+            done,
+            name,
+            text,
+            ..
+        } = s;
+        bits.clear();
+        bits.extend_from_slice(&self.always);
         let mut known = Known {
-            pos: self.template.clone(),
-            vals: Vec::new(),
+            pos: std::mem::take(pos),
+            vals,
         };
+        known.pos.clear();
+        known.pos.extend_from_slice(&self.template);
         // Per value taken from the visit: whether its key is the slot's path exactly. A
         // path with only other-case keys, several of them, is left to the lookup (which
         // prefers the exact key, then the first other-case one).
-        let mut exact: Vec<bool> = Vec::new();
-        let mut ambiguous: Vec<u32> = Vec::new();
-        let mut roots = vec![0u64; self.roots.div_ceil(64)];
-        let mut name = String::new();
-        let mut scratch = String::new();
+        exact.clear();
+        ambiguous.clear();
+        roots.clear();
+        roots.resize(self.roots.div_ceil(64), 0);
         let visited = event.visit_fields(&mut |key, value| {
             name.clear();
             name.push_str(key);
@@ -622,8 +674,18 @@ impl RuleSet {
             let Some(entry) = self.names.get(look) else {
                 return;
             };
-            if let Some(r) = entry.root {
-                set(&mut roots, r as usize);
+            // A dotted path is found only through a top-level name with its first segment.
+            if let Some(r) = entry.root
+                && !get(roots, r as usize)
+            {
+                set(roots, r as usize);
+                for s in self.root_slots.get(r as usize).into_iter().flatten() {
+                    if let Some(p) = known.pos.get_mut(*s as usize)
+                        && *p == ABSENT
+                    {
+                        *p = UNKNOWN;
+                    }
+                }
             }
             if !plain || (entry.slots.is_empty() && entry.fields.is_empty()) {
                 return;
@@ -631,7 +693,7 @@ impl RuleSet {
             let v = value();
             for id in &entry.fields {
                 if let Some(f) = self.fields.get(*id) {
-                    f.mark(&v, &mut bits, &mut scratch);
+                    f.mark(&v, bits, text);
                 }
             }
             for &s in &entry.slots {
@@ -661,40 +723,65 @@ impl RuleSet {
             }
         });
         if visited {
-            for s in ambiguous {
-                if let Some(p) = known.pos.get_mut(s as usize)
+            for s in ambiguous.iter() {
+                if let Some(p) = known.pos.get_mut(*s as usize)
                     && !exact.get(*p as usize).copied().unwrap_or(false)
                 {
                     *p = UNKNOWN;
                 }
             }
-            // A dotted path is found only through a top-level name with its first segment.
-            for &s in &self.dotted {
-                if let Some(Slot { root: Some(r), .. }) = self.slots.get(s as usize)
-                    && !get(&roots, *r as usize)
-                    && let Some(p) = known.pos.get_mut(s as usize)
-                {
-                    *p = ABSENT;
+            // The indexed fields read by lookup whose roots the event has.
+            done.clear();
+            done.resize(self.fields.len().div_ceil(64), 0);
+            for (w, word) in roots.iter().enumerate() {
+                let mut word = *word;
+                while word != 0 {
+                    let r = w * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    for id in self.root_fields.get(r).into_iter().flatten() {
+                        if !get(done, *id)
+                            && let Some(f) = self.fields.get(*id)
+                        {
+                            set(done, *id);
+                            Self::mark_read(f, &mut known, event, bits, text);
+                        }
+                    }
                 }
             }
-            for id in &self.complex {
+            for id in &self.free_fields {
                 if let Some(f) = self.fields.get(*id) {
-                    Self::mark_read(f, &mut known, event, &mut bits, &mut scratch);
+                    Self::mark_read(f, &mut known, event, bits, text);
                 }
             }
         } else {
             known.pos.fill(UNKNOWN);
             for f in &self.fields {
-                Self::mark_read(f, &mut known, event, &mut bits, &mut scratch);
+                Self::mark_read(f, &mut known, event, bits, text);
             }
         }
         if let Some(kw) = &self.keywords {
             event.any_text(&mut |t| {
-                kw.mark(t, &mut bits);
+                kw.mark(t, bits);
                 false
             });
         }
-        (bits, known)
+        known
+    }
+
+    /// Runs `f` with this thread's scratch buffers (fresh ones when they are in use).
+    fn with_scratch<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
+        let mut s = SCRATCH
+            .try_with(|c| c.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)))
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let r = f(&mut s);
+        let _ = SCRATCH.try_with(|c| {
+            if let Ok(mut b) = c.try_borrow_mut() {
+                *b = s;
+            }
+        });
+        r
     }
 
     /// Reads an indexed field by its paths (keeping what it looked up) and marks its rules.
@@ -718,12 +805,15 @@ impl RuleSet {
     /// Calls `f` with the index of every rule that matches `event`, in ascending order.
     /// Same result as `rules()[i].matches(event)` for every `i`.
     pub fn matches(&self, event: &dyn Event, mut f: impl FnMut(usize)) {
-        let (bits, known) = self.prepare(event);
+        // Scratch buffers are taken out for the event, so that `f` may use the set too.
+        let mut s = self.with_scratch(std::mem::take);
+        let vals = recycle(std::mem::take(&mut s.vals));
+        let known = self.prepare(event, &mut s, vals);
         let ctx = Ctx {
             event,
             known: Some(&known),
         };
-        for (w, word) in bits.iter().enumerate() {
+        for (w, word) in s.bits.iter().enumerate() {
             let mut word = *word;
             while word != 0 {
                 let i = w * 64 + word.trailing_zeros() as usize;
@@ -733,6 +823,9 @@ impl RuleSet {
                 }
             }
         }
+        s.pos = known.pos;
+        s.vals = recycle(known.vals);
+        self.with_scratch(|spare| *spare = s);
     }
 
     /// The indices of the rules that match `event`, ascending.
@@ -745,17 +838,50 @@ impl RuleSet {
     /// The rules the index selects for `event` (those [`RuleSet::matches`] evaluates),
     /// ascending; for measuring how selective the index is.
     pub fn candidate_indices(&self, event: &dyn Event) -> Vec<usize> {
-        let (bits, _) = self.prepare(event);
-        let mut out = Vec::new();
-        for (w, word) in bits.iter().enumerate() {
-            let mut word = *word;
-            while word != 0 {
-                out.push(w * 64 + word.trailing_zeros() as usize);
-                word &= word - 1;
+        self.with_scratch(|s| {
+            let vals = recycle(std::mem::take(&mut s.vals));
+            let known = self.prepare(event, s, vals);
+            s.pos = known.pos;
+            s.vals = recycle(known.vals);
+            let mut out = Vec::new();
+            for (w, word) in s.bits.iter().enumerate() {
+                let mut word = *word;
+                while word != 0 {
+                    out.push(w * 64 + word.trailing_zeros() as usize);
+                    word &= word - 1;
+                }
             }
-        }
-        out
+            out
+        })
     }
+}
+
+/// Buffers one event's index work needs, kept per thread between events (so that an event
+/// costs no allocation for them once they have grown).
+#[derive(Default)]
+struct Scratch {
+    bits: Vec<u64>,
+    pos: Vec<u32>,
+    vals: Vec<FieldValue<'static>>,
+    exact: Vec<bool>,
+    ambiguous: Vec<u32>,
+    roots: Vec<u64>,
+    done: Vec<u64>,
+    name: String,
+    text: String,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// An emptied vector of values for another event's lifetime, keeping its allocation (the
+/// standard library collects a vector into one of the same layout in place).
+// `filter_map` to nothing changes the element type (its lifetime) and keeps the buffer.
+#[allow(clippy::unnecessary_filter_map)]
+fn recycle<'a, 'b>(mut v: Vec<FieldValue<'a>>) -> Vec<FieldValue<'b>> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 #[cfg(test)]
