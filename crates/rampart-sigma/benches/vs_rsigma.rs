@@ -54,10 +54,12 @@ fn with_variants(base: Vec<Value>, copies: usize, seed: u64) -> Vec<Value> {
     out
 }
 
-/// Timed passes over the events (`VS_RSIGMA_ROUNDS`, default 7). Within a pass the two
-/// engines take turns on chunks of `CHUNK` events (which one goes first alternates, so
-/// neither always finds the chunk's events in cache), so that load from other processes on
-/// the shared machine falls on both alike; each engine's fastest pass is reported.
+/// Timed passes over the events (`VS_RSIGMA_ROUNDS`, default 7). Times are this thread's
+/// CPU time (wall-clock on a shared machine counts other processes' turns), wall-clock when
+/// the platform has no thread clock. Within a pass the two engines take turns on chunks of
+/// `CHUNK` events (which one goes first alternates, so neither always finds the chunk's
+/// events in cache), so that what other processes do to caches falls on both alike; each
+/// engine's fastest pass is reported.
 fn rounds() -> usize {
     std::env::var("VS_RSIGMA_ROUNDS")
         .ok()
@@ -68,22 +70,35 @@ fn rounds() -> usize {
 
 const CHUNK: usize = 256;
 
+/// Seconds `f` takes: this thread's CPU time, or wall-clock without a thread clock.
+fn timed(f: impl FnOnce()) -> f64 {
+    match cpu_time::ThreadTime::try_now() {
+        Ok(t) => {
+            f();
+            t.try_elapsed().map_or(0.0, |d| d.as_secs_f64())
+        }
+        Err(_) => {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        }
+    }
+}
+
 fn workload(label: &str, both: &diff::Both, events: &[Value]) -> String {
     let (mut ours_s, mut theirs_s) = (f64::INFINITY, f64::INFINITY);
     let mut ours: Vec<Vec<usize>> = Vec::new();
     let mut theirs_raw = Vec::new();
     let run_ours = |chunk: &[Value], out: &mut Vec<Vec<usize>>| {
-        let t = Instant::now();
-        out.extend(chunk.iter().map(|e| both.ours.matching(e)));
-        t.elapsed().as_secs_f64()
+        timed(|| out.extend(chunk.iter().map(|e| both.ours.matching(e))))
     };
     let run_theirs = |chunk: &[Value], out: &mut Vec<_>| {
-        let t = Instant::now();
-        out.extend(chunk.iter().map(|e| {
-            both.theirs
-                .evaluate(&rsigma_eval::event::JsonEvent::borrow(e))
-        }));
-        t.elapsed().as_secs_f64()
+        timed(|| {
+            out.extend(chunk.iter().map(|e| {
+                both.theirs
+                    .evaluate(&rsigma_eval::event::JsonEvent::borrow(e))
+            }))
+        })
     };
     for _ in 0..rounds() {
         let (mut o_s, mut t_s) = (0.0, 0.0);
