@@ -48,6 +48,7 @@
 mod decode;
 mod detect;
 mod metrics;
+mod retro;
 mod tenants;
 
 use std::sync::Arc;
@@ -63,6 +64,7 @@ use tokio::task::JoinHandle;
 pub use decode::{DecodedBatch, decode_batch};
 pub use detect::{DETECT_CHECKPOINT, DetectSettings, Detection};
 pub use metrics::{Gauges, Metrics};
+pub use retro::{DEFAULT_RETRO_WINDOW, RetroReport, retro_hunt, retro_hunt_and_alert, retro_key};
 pub use tenants::{AssignError, Tenants};
 
 /// An engine operation failed.

@@ -188,6 +188,34 @@ impl Store {
         .await
     }
 
+    /// Raises the findings whose keys have no alert yet, in one transaction; a finding whose
+    /// key already has one (raised live, or by an earlier retro-hunt) is left alone and
+    /// counted as unchanged. For detections that must not rewrite what live detection
+    /// raised (retro-hunts).
+    pub async fn raise_new_alerts(
+        &self,
+        findings: &[(String, Finding)],
+    ) -> Result<DetectionReport, StoreError> {
+        let qerr = self.query_err();
+        let mut tx = self.pool.begin().await.map_err(&qerr)?;
+        let mut report = DetectionReport::default();
+        for (key, finding) in findings {
+            let exists = sqlx::query("SELECT id FROM alerts WHERE alert_key = $1")
+                .bind(key.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(&qerr)?;
+            if exists.is_some() {
+                report.unchanged += 1;
+            } else {
+                self.upsert_alert(&mut tx, key, finding, &mut report)
+                    .await?;
+            }
+        }
+        tx.commit().await.map_err(&qerr)?;
+        Ok(report)
+    }
+
     async fn upsert_alert(
         &self,
         tx: &mut Transaction<'_, Any>,

@@ -136,7 +136,8 @@ impl Store {
         Store::migrated(pool, &POSTGRES_MIGRATIONS, Backend::Postgres, db).await
     }
 
-    /// The last step of opening either backend: apply any pending migrations.
+    /// The last step of opening either backend: apply any pending migrations, then index
+    /// the addresses of sign-ins stored before the address column existed.
     async fn migrated(
         pool: AnyPool,
         migrations: &sqlx::migrate::Migrator,
@@ -146,8 +147,13 @@ impl Store {
         if let Err(source) = migrations.run(&pool).await {
             return Err(StoreError::Migrate { db, source });
         }
-        tracing::debug!(db = %db, "store open");
-        Ok(Store { pool, backend, db })
+        let store = Store { pool, backend, db };
+        let filled = store.backfill_ip_keys().await?;
+        if filled > 0 {
+            tracing::info!(db = %store.db, filled, "indexed the address of stored sign-ins");
+        }
+        tracing::debug!(db = %store.db, "store open");
+        Ok(store)
     }
 
     /// Opens a store named as on the command line: `sqlite:PATH` (or `sqlite://PATH`) or

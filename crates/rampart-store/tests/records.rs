@@ -364,3 +364,122 @@ async fn store_specs() {
     assert!(err.contains("sqlite:PATH"), "{err}");
     let _ = Timestamp::now();
 }
+
+fn signin_from(tenant: &str, ip: Option<&str>, time: &str, id: &str) -> SignIn {
+    let mut s = signin(tenant, "u@x.test", time, id);
+    s.ip = ip.map(|ip| ip.parse().unwrap());
+    s
+}
+
+async fn store_signins(store: &Store, tenant_name: &str, signins: &[SignIn]) {
+    store
+        .commit_batch(&NewBatch {
+            tenant: &tenant(tenant_name),
+            origin: "api",
+            signins,
+            skipped: 0,
+            dead_letters: &[],
+            resolves: None,
+        })
+        .await
+        .unwrap();
+}
+
+fn ids(signins: &[SignIn]) -> Vec<&str> {
+    signins.iter().map(|s| s.record_id.as_str()).collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn signins_are_found_by_network_across_tenants_and_families() {
+    each_backend(async |store: Store| {
+        let t = "2026-11-01T10:00:00Z";
+        store_signins(
+            &store,
+            "acme",
+            &[
+                signin_from("acme", Some("45.155.205.12"), t, "a-exact"),
+                signin_from(
+                    "acme",
+                    Some("45.155.205.200"),
+                    "2026-11-01T09:00:00Z",
+                    "a-net",
+                ),
+                signin_from("acme", Some("45.155.206.1"), t, "a-outside"),
+                signin_from("acme", None, t, "a-no-ip"),
+                signin_from(
+                    "acme",
+                    Some("45.155.205.13"),
+                    "2026-10-01T10:00:00Z",
+                    "a-old",
+                ),
+            ],
+        )
+        .await;
+        store_signins(
+            &store,
+            "brightline",
+            &[
+                signin_from("brightline", Some("::ffff:45.155.205.12"), t, "b-mapped"),
+                signin_from("brightline", Some("2a09:bac5:114:105::1a:9b"), t, "b-v6"),
+                signin_from("brightline", Some("2a09:bac6::1"), t, "b-v6-outside"),
+            ],
+        )
+        .await;
+        let since: Timestamp = "2026-10-15T00:00:00Z".parse().unwrap();
+        let q = |nets: &[&str]| {
+            let nets: Vec<ipnet::IpNet> = nets.iter().map(|n| n.parse().unwrap()).collect();
+            let store = store.clone();
+            async move { store.signins_in_networks(&nets, since).await.unwrap() }
+        };
+        // an address is a one-address network; an IPv4-mapped address is the IPv4 one
+        assert_eq!(
+            ids(&q(&["45.155.205.12/32"]).await),
+            ["a-exact", "b-mapped"]
+        );
+        // a /24 holds three, by time; the older one is before `since`; overlaps count once
+        assert_eq!(
+            ids(&q(&["45.155.205.0/24", "45.155.205.12/32"]).await),
+            ["a-net", "a-exact", "b-mapped"]
+        );
+        assert_eq!(ids(&q(&["2a09:bac5::/32"]).await), ["b-v6"]);
+        assert!(q(&["198.51.100.0/24"]).await.is_empty());
+        // every IPv4 address, as an IPv6 network: not the sign-in without one, not IPv6 ones
+        assert_eq!(q(&["0.0.0.0/0"]).await.len(), 4);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sign_ins_stored_before_the_address_column_are_indexed_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rampart.sqlite");
+    let store = Store::open(&path).await.unwrap();
+    let t = "2026-11-01T10:00:00Z";
+    store_signins(
+        &store,
+        "acme",
+        &[
+            signin_from("acme", Some("45.155.205.12"), t, "r1"),
+            signin_from("acme", None, t, "r2"),
+        ],
+    )
+    .await;
+    store.close().await;
+    // what a store written before migration 0004 holds: no keys
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE signins SET ip_key = NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let store = Store::open(&path).await.unwrap();
+    let net: ipnet::IpNet = "45.155.205.0/24".parse().unwrap();
+    let found = store
+        .signins_in_networks(&[net], "2026-01-01T00:00:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(ids(&found), ["r1"]);
+    store.close().await;
+}

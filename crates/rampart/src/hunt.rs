@@ -80,7 +80,7 @@ pub struct HuntArgs {
 /// Reads `--indicators` files (CSV, plain lists, STIX 2.1, MISP; detected from the content)
 /// into one matcher. Values a file gives no time for never decay: a hunt judges each
 /// indicator at the sign-in's time, and an undated list has no clock to run.
-fn load_indicators(paths: &[PathBuf], quiet: bool) -> Result<IndicatorSet> {
+pub(crate) fn load_indicators(paths: &[PathBuf], quiet: bool) -> Result<IndicatorSet> {
     let mut indicators = IndicatorSet::new();
     let mut opts = ImportOptions::new(jiff::Timestamp::now());
     opts.undated = Undated::Timeless;

@@ -9,6 +9,7 @@ mod indicators;
 mod intel;
 mod llm;
 mod output;
+mod retro;
 mod rules;
 mod serve;
 mod sigma_hunt;
@@ -156,6 +157,31 @@ enum Command {
         /// Batches that may wait for detection before ingest answers 429.
         #[arg(long, default_value_t = 64)]
         queue_capacity: usize,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Retro-hunt: search the store's sign-ins (what `serve` accepted) for indicators added
+    /// since, and raise `indicator_match` alerts for the ones live at each sign-in's time.
+    HuntHistory {
+        /// How far back: a duration (30d, 12h, 90m) or an RFC 3339 time.
+        #[arg(long, default_value = "30d")]
+        since: String,
+        /// Indicator file(s) in any format `indicators import` reads [default: every
+        /// indicator in the store, as `indicators import` added them]. Repeatable.
+        #[arg(long, value_name = "FILE")]
+        indicators: Vec<PathBuf>,
+        /// The configuration (tenant names, detection tuning).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The store: sqlite:PATH or postgres://… [default: rampart.sqlite in the data directory].
+        #[arg(long, value_name = "URL", env = "RAMPART_STORE")]
+        store: Option<String>,
+        /// Output format of the findings.
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+        /// Print the findings only; raise no alerts in the store.
+        #[arg(long)]
+        no_alerts: bool,
         #[command(flatten)]
         data: DataDirArg,
     },
@@ -679,6 +705,23 @@ fn run(command: Command) -> Result<()> {
             indicators,
             geoip,
             queue_capacity,
+        }),
+        Command::HuntHistory {
+            since,
+            indicators,
+            config,
+            store,
+            format,
+            no_alerts,
+            data,
+        } => retro::run(retro::HuntHistoryArgs {
+            since,
+            config,
+            store,
+            data_dir: data.data_dir,
+            indicators,
+            format,
+            no_alerts,
         }),
         Command::Token { what } => match what {
             TokenWhat::Create {
