@@ -344,7 +344,7 @@ impl Store {
                 }
             }
         }
-        found.sort_by(|a: &SignIn, b: &SignIn| a.time.cmp(&b.time));
+        found.sort_by_key(|s: &SignIn| s.time);
         Ok(found)
     }
 

@@ -532,3 +532,127 @@ fn hunt_reads_csv_stix_misp_and_feeds_alike() {
         assert_eq!(hits, from_csv, "{}: {stderr}", other.display());
     }
 }
+
+/// Sign-ins as `serve` would have stored them, straight into the data directory's store.
+fn store_signins(data: &Path, tenant: &str, signins: &[serde_json::Value]) {
+    let signins: Vec<rampart_model::SignIn> = signins
+        .iter()
+        .map(|v| serde_json::from_value(v.clone()).unwrap())
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        std::fs::create_dir_all(data).unwrap();
+        let store = rampart_store::Store::open(&data.join("rampart.sqlite"))
+            .await
+            .unwrap();
+        store
+            .commit_batch(&rampart_store::NewBatch {
+                tenant: &tenant.parse().unwrap(),
+                origin: "api",
+                signins: &signins,
+                skipped: 0,
+                dead_letters: &[],
+                resolves: None,
+            })
+            .await
+            .unwrap();
+        store.close().await;
+    });
+}
+
+fn stored_signin(ip: &str, time: &str, id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "tenant": "acme-dental", "user": "ana@acme.example", "time": time, "ip": ip,
+        "outcome": "success", "source_format": "entra_graph", "record_id": id,
+    })
+}
+
+#[test]
+fn hunt_history_finds_stored_signins_for_imported_indicators_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    store_signins(
+        &data,
+        "acme-dental",
+        &[
+            stored_signin("45.155.205.12", "2026-11-10T09:00:00Z", "a1"),
+            stored_signin("198.51.100.4", "2026-11-10T12:00:00Z", "a2"),
+            stored_signin("45.155.205.12", "2026-08-01T09:00:00Z", "a0"),
+        ],
+    );
+    let csv = dir.path().join("campaign.csv");
+    std::fs::write(&csv, CAMPAIGN_CSV).unwrap();
+    ok(&rampart(
+        &data,
+        &["indicators", "import", csv.to_str().unwrap()],
+    ));
+
+    let hunt = |extra: &[&str]| {
+        let mut args = vec![
+            "hunt-history",
+            "--since",
+            "2026-11-01T00:00:00Z",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = rampart(&data, &args);
+        ok(&out);
+        out
+    };
+    let first = hunt(&[]);
+    let findings = json_lines(&first);
+    assert_eq!(findings.len(), 1, "{}", text(&first.stderr));
+    let f = &findings[0];
+    assert_eq!(f["kind"], "indicator_match");
+    assert_eq!(f["event_ids"], serde_json::json!(["a1"]));
+    assert_eq!(f["evidence"]["indicator"]["value"], "45.155.205.12");
+    let codes: Vec<&str> = f["evidence"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"retro_hunt"), "{codes:?}");
+    let stderr = text(&first.stderr);
+    assert!(
+        stderr.contains("1 findings; alerts: 1 raised, 0 already there"),
+        "{stderr}"
+    );
+
+    // Again: the same finding, no second alert.
+    let again = hunt(&[]);
+    assert_eq!(json_lines(&again), findings);
+    let stderr = text(&again.stderr);
+    assert!(
+        stderr.contains("alerts: 0 raised, 1 already there"),
+        "{stderr}"
+    );
+
+    // A wider window reaches the August sign-in too; --no-alerts stores nothing.
+    let out = rampart(
+        &data,
+        &[
+            "hunt-history",
+            "--since",
+            "2026-07-01T00:00:00Z",
+            "--format",
+            "json",
+            "--no-alerts",
+        ],
+    );
+    ok(&out);
+    assert_eq!(json_lines(&out).len(), 2);
+    assert!(text(&out.stderr).contains("no alerts stored"));
+
+    let bad = rampart(&data, &["hunt-history", "--since", "30w"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("--since \"30w\""),
+        "{}",
+        text(&bad.stderr)
+    );
+}
