@@ -32,18 +32,16 @@ pub fn parse_since(s: &str, now: Timestamp) -> Result<Timestamp> {
     let n: i64 = n.parse().ok().filter(|n| *n >= 0).with_context(|| {
         format!("--since {s:?}: give a duration back from now (30d, 12h, 90m) or an RFC 3339 time")
     })?;
-    let hours = match unit {
-        "d" => n.checked_mul(24),
-        "h" => Some(n),
-        "m" => return Ok(now - SignedDuration::from_mins(n)),
-        _ => None,
-    };
-    let Some(hours) = hours else {
-        bail!(
+    let secs_per = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        _ => bail!(
             "--since {s:?}: the unit must be d, h or m (30d, 12h, 90m), or give an RFC 3339 time"
-        );
+        ),
     };
-    now.checked_sub(SignedDuration::from_hours(hours))
+    n.checked_mul(secs_per)
+        .and_then(|secs| now.checked_sub(SignedDuration::from_secs(secs)).ok())
         .with_context(|| format!("--since {s:?} reaches before the earliest time Rampart knows"))
 }
 
