@@ -233,17 +233,16 @@ fn leaf_match(leaf: &Leaf, v: Option<&FieldValue<'_>>, ctx: Ctx<'_, '_>) -> bool
     }
 }
 
-/// [`leaf_match`] on a scalar `v` whose text is `text`, folding it at most once (in
-/// `folded`) across calls.
-fn leaf_match_text<'t>(
+/// [`leaf_match`] on a scalar `v` whose text is `text` (folded at most once across the
+/// calls for one item).
+fn leaf_match_text(
     leaf: &Leaf,
     v: &FieldValue<'_>,
-    text: &'t str,
-    folded: &std::cell::OnceCell<Cow<'t, str>>,
+    text: &pattern::Text<'_>,
     ctx: Ctx<'_, '_>,
 ) -> bool {
     match leaf {
-        Leaf::Str(p) => p.is_match_folded(text, folded.get_or_init(|| pattern::fold(text))),
+        Leaf::Str(p) => p.is_match_text(text),
         _ => leaf_match(leaf, Some(v), ctx),
     }
 }
@@ -508,8 +507,8 @@ impl Item {
                 let one = |alts: &Vec<Leaf>| {
                     ctx.event.any_text(&mut |t| {
                         let v = FieldValue::Str(t.into());
-                        let folded = std::cell::OnceCell::new();
-                        alts.iter().any(|l| leaf_match_text(l, &v, t, &folded, ctx))
+                        let text = pattern::Text::new(t);
+                        alts.iter().any(|l| leaf_match_text(l, &v, &text, ctx))
                     })
                 };
                 if self.all {
@@ -529,10 +528,10 @@ impl Item {
                     Some(FieldValue::List(_)) | None => None,
                     Some(x) => x.as_text(),
                 };
-                let folded = std::cell::OnceCell::new();
+                let text = text.as_deref().map(pattern::Text::new);
                 let one = |alts: &Vec<Leaf>| {
                     alts.iter().any(|l| match (v, &text) {
-                        (Some(x), Some(t)) => leaf_match_text(l, x, t, &folded, ctx),
+                        (Some(x), Some(t)) => leaf_match_text(l, x, t, ctx),
                         _ => leaf_match(l, v, ctx),
                     })
                 };

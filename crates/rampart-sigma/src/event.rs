@@ -44,7 +44,7 @@ impl FieldValue<'_> {
             FieldValue::Bool(_) | FieldValue::Null | FieldValue::List(_) | FieldValue::Object => {
                 return self.as_text().map(|t| f(&t));
             }
-            FieldValue::Int(i) => write!(buf, "{i}").is_ok(),
+            FieldValue::Int(i) => buf.write_int(*i),
             FieldValue::Float(x) => write_float(&mut buf, *x).is_ok(),
         };
         match buf.as_str().filter(|_| fits) {
@@ -102,6 +102,32 @@ struct StackText {
 impl StackText {
     fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(self.buf.get(..self.len)?).ok()
+    }
+
+    /// Writes `i` in decimal (as `{i}` would), without the formatting machinery; whether
+    /// it fit (an `i64` always does).
+    fn write_int(&mut self, i: i64) -> bool {
+        let mut digits = [0u8; 20];
+        let mut n = i.unsigned_abs();
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let sign: &[u8] = if i < 0 { b"-" } else { b"" };
+        let end = self.len + sign.len() + digits.len() - start;
+        let Some(dst) = self.buf.get_mut(self.len..end) else {
+            return false;
+        };
+        let (s, d) = dst.split_at_mut(sign.len());
+        s.copy_from_slice(sign);
+        d.copy_from_slice(&digits[start..]);
+        self.len = end;
+        true
     }
 }
 
@@ -177,18 +203,31 @@ fn walk_text(v: &serde_json::Value, f: &mut dyn FnMut(&str) -> bool, depth: usiz
         return false;
     }
     match v {
+        Value::Array(a) => a.iter().any(|x| walk_member(x, f, depth + 1)),
+        Value::Object(o) => o.values().any(|x| walk_member(x, f, depth + 1)),
+        other => walk_member(other, f, depth),
+    }
+}
+
+/// [`walk_text`] with its scalar cases in line (most members are strings).
+#[inline(always)]
+fn walk_member(v: &serde_json::Value, f: &mut dyn FnMut(&str) -> bool, depth: usize) -> bool {
+    use serde_json::Value;
+    match v {
         Value::String(s) => f(s),
+        Value::Bool(_) | Value::Null => false,
         Value::Number(n) => {
             let mut buf = StackText::default();
-            let fits = write!(buf, "{n}").is_ok();
+            let fits = match n.as_i64() {
+                Some(i) => buf.write_int(i),
+                None => write!(buf, "{n}").is_ok(),
+            };
             match buf.as_str().filter(|_| fits) {
                 Some(t) => f(t),
                 None => f(&n.to_string()),
             }
         }
-        Value::Array(a) => a.iter().any(|x| walk_text(x, f, depth + 1)),
-        Value::Object(o) => o.values().any(|x| walk_text(x, f, depth + 1)),
-        Value::Bool(_) | Value::Null => false,
+        Value::Array(_) | Value::Object(_) => walk_text(v, f, depth),
     }
 }
 
@@ -236,7 +275,12 @@ fn lookup<'a>(root: &'a serde_json::Value, path: &str) -> Option<FieldValue<'a>>
         return None;
     }
     let mut found = Vec::new();
-    descend(root, path, &mut found, 0);
+    if selector(path).is_some() {
+        descend(root, path, &mut found, 0);
+    } else {
+        // `descend` would look the whole path up again first.
+        descend_prefixes(obj, path, &mut found, 0);
+    }
     match found.len() {
         0 => None,
         1 => found.pop(),
@@ -295,15 +339,26 @@ fn descend<'a>(v: &'a serde_json::Value, path: &str, out: &mut Vec<FieldValue<'a
                 out.push(convert(x, depth));
                 return;
             }
-            for (i, _) in path.rmatch_indices('.') {
-                let (head, rest) = (&path[..i], &path[i + 1..]);
-                if let Some(x) = get_key(o, head) {
-                    descend(x, rest, out, depth + 1);
-                    return;
-                }
-            }
+            descend_prefixes(o, path, out, depth);
         }
         _ => {}
+    }
+}
+
+/// The object step of [`descend`] once `path` itself is not a key of `o`: the longest
+/// prefix of `path` ending before a `.` that is a key, then the rest below it.
+fn descend_prefixes<'a>(
+    o: &'a serde_json::Map<String, serde_json::Value>,
+    path: &str,
+    out: &mut Vec<FieldValue<'a>>,
+    depth: usize,
+) {
+    for (i, _) in path.rmatch_indices('.') {
+        let (head, rest) = (&path[..i], &path[i + 1..]);
+        if let Some(x) = get_key(o, head) {
+            descend(x, rest, out, depth + 1);
+            return;
+        }
     }
 }
 
@@ -364,6 +419,23 @@ mod tests {
             e.field("ExtendedProperties.[Name=RequestType]"),
             Some(FieldValue::Object)
         );
+    }
+
+    #[test]
+    fn integers_write_as_display_does() {
+        for i in [0, 7, -7, 10, 4624, -50126, i64::MAX, i64::MIN, i64::MIN + 1] {
+            let mut b = StackText::default();
+            assert!(b.write_int(i));
+            assert_eq!(b.as_str(), Some(i.to_string().as_str()));
+        }
+        let mut texts = Vec::new();
+        json!({"a": [1, -2, 3.5, "x", true, null, {"b": 18446744073709551615u64}]}).any_text(
+            &mut |t| {
+                texts.push(t.to_string());
+                false
+            },
+        );
+        assert_eq!(texts, ["1", "-2", "3.5", "x", "18446744073709551615"]);
     }
 
     #[test]

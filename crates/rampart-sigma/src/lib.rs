@@ -80,6 +80,7 @@ mod detection;
 mod error;
 mod event;
 mod mapping;
+mod names;
 mod pattern;
 pub mod pipelines;
 mod prefilter;

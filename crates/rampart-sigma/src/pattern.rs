@@ -148,10 +148,39 @@ enum Kind {
 /// How uncased patterns fold event text before comparing (also used by the pre-filter, so
 /// that it searches exactly the text the matcher compares).
 pub(crate) fn fold(s: &str) -> Cow<'_, str> {
-    if s.chars().any(|c| c.is_uppercase()) {
+    if s.is_ascii() {
+        // ASCII's lower case is its ASCII lower case.
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        }
+    } else if s.chars().any(|c| c.is_uppercase()) {
         Cow::Owned(s.to_lowercase())
     } else {
         Cow::Borrowed(s)
+    }
+}
+
+/// An event text for the string patterns of one item: whether it is ASCII, and its
+/// [`fold`]ed form computed at most once, when a pattern needs it.
+pub(crate) struct Text<'t> {
+    raw: &'t str,
+    ascii: bool,
+    folded: std::cell::OnceCell<Cow<'t, str>>,
+}
+
+impl<'t> Text<'t> {
+    pub(crate) fn new(raw: &'t str) -> Self {
+        Text {
+            raw,
+            ascii: raw.is_ascii(),
+            folded: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn folded(&self) -> &str {
+        self.folded.get_or_init(|| fold(self.raw))
     }
 }
 
@@ -266,17 +295,30 @@ impl StrPattern {
     }
 
     pub(crate) fn is_match(&self, value: &str) -> bool {
-        if self.cased {
-            self.match_prepared(value)
-        } else {
-            self.match_prepared(&fold(value))
-        }
+        self.is_match_text(&Text::new(value))
     }
 
-    /// [`StrPattern::is_match`] with the value's folded form computed once by the caller
-    /// (for the many patterns of one item): `folded` must be `fold(raw)`.
-    pub(crate) fn is_match_folded(&self, raw: &str, folded: &str) -> bool {
-        self.match_prepared(if self.cased { raw } else { folded })
+    /// [`StrPattern::is_match`] on a [`Text`] (shared by the patterns of one item).
+    pub(crate) fn is_match_text(&self, t: &Text<'_>) -> bool {
+        if self.cased {
+            return self.match_prepared(t.raw);
+        }
+        if t.ascii {
+            // ASCII text folds to its ASCII lower case, and an uncased pattern's literals
+            // hold no ASCII upper case: compare ASCII-case-insensitively, without folding.
+            let v = t.raw.as_bytes();
+            let eq =
+                |a: Option<&[u8]>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b.as_bytes()));
+            match &self.kind {
+                Kind::Exact(s) => return v.eq_ignore_ascii_case(s.as_bytes()),
+                Kind::Prefix(s) => return eq(v.get(..s.len()), s),
+                Kind::Suffix(s) => {
+                    return eq(v.len().checked_sub(s.len()).and_then(|i| v.get(i..)), s);
+                }
+                _ => {}
+            }
+        }
+        self.match_prepared(t.folded())
     }
 
     fn match_prepared(&self, v: &str) -> bool {

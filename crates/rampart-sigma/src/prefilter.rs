@@ -22,9 +22,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use smallvec::SmallVec;
 
 use crate::detection::{Ctx, number_key, number_of};
 use crate::event::{Event, FieldValue};
+use crate::names::FoldMap;
 use crate::pattern::fold;
 use crate::rule::Rule;
 
@@ -108,6 +110,100 @@ struct Needles {
     rules: Vec<Vec<usize>>,
     /// The shortest literal's length in bytes: ASCII text shorter than this holds none.
     min_len: usize,
+    gate: Gate,
+    /// Whether `gate` may be checked on the raw text rather than the folded one: its bytes
+    /// are ASCII and none is `i` or `k` (the only ASCII letters a non-ASCII character
+    /// lower-cases to: `İ`, the Kelvin sign), so folding adds none of them.
+    raw_gate: bool,
+}
+
+/// Up to three bytes, one of which every text holding a literal contains (as the automaton
+/// compares: both ASCII cases of a letter): a text with none of them is not searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Open,
+    One(u8),
+    Two(u8, u8),
+    Three(u8, u8, u8),
+}
+
+impl Gate {
+    /// Whether `hay` may hold a literal.
+    fn admits(self, hay: &[u8]) -> bool {
+        match self {
+            Gate::Open => true,
+            Gate::One(a) => memchr::memchr(a, hay).is_some(),
+            Gate::Two(a, b) => memchr::memchr2(a, b, hay).is_some(),
+            Gate::Three(a, b, c) => memchr::memchr3(a, b, c, hay).is_some(),
+        }
+    }
+
+    fn bytes(self) -> Vec<u8> {
+        match self {
+            Gate::Open => Vec::new(),
+            Gate::One(a) => vec![a],
+            Gate::Two(a, b) => vec![a, b],
+            Gate::Three(a, b, c) => vec![a, b, c],
+        }
+    }
+
+    /// A gate for `literals` (lower case): the rarest byte all of them contain, else the
+    /// rarest byte of each, when that is at most three bytes to look for; else open.
+    fn for_literals(literals: &[String]) -> Self {
+        // Rough frequency in log text (lower: rarer); a letter is looked for in both cases.
+        let cost = |b: u8| -> u32 {
+            let common = match b {
+                b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' | b'l' | b'c' => 40,
+                b'a'..=b'z' => 30,
+                b'0'..=b'9' | b' ' => 35,
+                b'.' | b'-' | b':' | b'_' => 25,
+                b'/' | b',' | b'\\' | b'=' | b'@' => 20,
+                0x80.. => 5,
+                _ => 10,
+            };
+            if b.is_ascii_lowercase() {
+                common * 2
+            } else {
+                common
+            }
+        };
+        let rarest = |bytes: &mut dyn Iterator<Item = u8>| bytes.min_by_key(|b| (cost(*b), *b));
+        let Some(first) = literals.first() else {
+            return Gate::Open;
+        };
+        let shared = rarest(
+            &mut first
+                .bytes()
+                .filter(|b| literals.iter().all(|l| l.as_bytes().contains(b))),
+        );
+        let mut bytes: Vec<u8> = match shared {
+            Some(b) => vec![b],
+            None => {
+                let mut v = Vec::new();
+                for l in literals {
+                    match rarest(&mut l.bytes()) {
+                        Some(b) => v.push(b),
+                        None => return Gate::Open,
+                    }
+                }
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
+        };
+        let upper: Vec<u8> = bytes
+            .iter()
+            .filter(|b| b.is_ascii_lowercase())
+            .map(u8::to_ascii_uppercase)
+            .collect();
+        bytes.extend(upper);
+        match bytes.as_slice() {
+            [a] => Gate::One(*a),
+            [a, b] => Gate::Two(*a, *b),
+            [a, b, c] => Gate::Three(*a, *b, *c),
+            _ => Gate::Open,
+        }
+    }
 }
 
 impl Needles {
@@ -126,6 +222,12 @@ impl Needles {
             })
             .unzip();
         let min_len = pats.iter().map(String::len).min().unwrap_or(0);
+        let gate = Gate::for_literals(&pats);
+        let raw_gate = gate != Gate::Open
+            && gate
+                .bytes()
+                .iter()
+                .all(|b| b.is_ascii() && !matches!(b.to_ascii_lowercase(), b'i' | b'k'));
         let build = |kind| {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
@@ -140,23 +242,36 @@ impl Needles {
             automaton,
             rules,
             min_len,
+            gate,
+            raw_gate,
         })
     }
 
     /// Marks the rules whose literal occurs in `text` as the matcher folds it.
+    #[inline]
     fn mark(&self, text: &str, bits: &mut [u64]) {
+        if (text.len() < self.min_len && text.is_ascii())
+            || (self.raw_gate && !self.gate.admits(text.as_bytes()))
+        {
+            return;
+        }
+        self.search(text, bits);
+    }
+
+    #[inline(never)]
+    fn search(&self, text: &str, bits: &mut [u64]) {
         // ASCII text folds to its ASCII lower case: search it in place, case-insensitively
         // (the literals are lower case). Other text is folded first, as the matcher does.
         let folded;
         let hay = if text.is_ascii() {
-            if text.len() < self.min_len {
-                return;
-            }
             text
         } else {
             folded = fold(text);
             folded.as_ref()
         };
+        if !self.raw_gate && !self.gate.admits(hay.as_bytes()) {
+            return;
+        }
         for m in self.automaton.find_overlapping_iter(hay) {
             if let Some(rules) = self.rules.get(m.pattern().as_usize()) {
                 for r in rules {
@@ -191,26 +306,27 @@ struct FieldIx {
     slots: Vec<u32>,
     present: Vec<usize>,
     needles: Option<Needles>,
-    /// Folded whole values → the rules they select.
-    equals: HashMap<String, Vec<usize>>,
+    /// Folded whole values → the rules they select (looked up ASCII-case-insensitively:
+    /// the values hold no ASCII upper case, so an ASCII text finds its ASCII lower case).
+    equals: Option<FoldMap<Vec<usize>>>,
     /// Number keys → the rules they select.
-    numbers: HashMap<u64, Vec<usize>>,
+    numbers: foldhash::HashMap<u64, Vec<usize>>,
     /// The rules selected by a non-ASCII text.
     non_ascii: Vec<usize>,
 }
 
 impl FieldIx {
-    fn mark(&self, v: &FieldValue<'_>, bits: &mut [u64], scratch: &mut String) {
+    fn mark(&self, v: &FieldValue<'_>, bits: &mut [u64]) {
         for r in &self.present {
             set(bits, *r);
         }
-        self.mark_values(v, bits, scratch);
+        self.mark_values(v, bits);
     }
 
-    fn mark_values(&self, v: &FieldValue<'_>, bits: &mut [u64], scratch: &mut String) {
+    fn mark_values(&self, v: &FieldValue<'_>, bits: &mut [u64]) {
         if let FieldValue::List(items) = v {
             for x in items {
-                self.mark_values(x, bits, scratch);
+                self.mark_values(x, bits);
             }
             return;
         }
@@ -221,28 +337,26 @@ impl FieldIx {
         {
             rules.iter().for_each(|r| set(bits, *r));
         }
-        if self.needles.is_none() && self.equals.is_empty() && self.non_ascii.is_empty() {
+        if self.needles.is_none() && self.equals.is_none() && self.non_ascii.is_empty() {
             return;
         }
-        v.with_text(|t| self.mark_text(t, bits, scratch));
+        v.with_text(|t| self.mark_text(t, bits));
     }
 
-    fn mark_text(&self, t: &str, bits: &mut [u64], scratch: &mut String) {
+    fn mark_text(&self, t: &str, bits: &mut [u64]) {
         if !self.non_ascii.is_empty() && !t.is_ascii() {
             self.non_ascii.iter().for_each(|r| set(bits, *r));
         }
         if let Some(n) = &self.needles {
             n.mark(t, bits);
         }
-        if !self.equals.is_empty() {
-            // The text as the matcher folds it (ASCII: its ASCII lower case).
+        if let Some(equals) = &self.equals {
+            // The text as the matcher folds it: an ASCII text's ASCII lower case, which the
+            // map's lookup compares by.
             let found = if t.is_ascii() {
-                scratch.clear();
-                scratch.push_str(t);
-                scratch.make_ascii_lowercase();
-                self.equals.get(scratch.as_str())
+                equals.get(t.as_bytes())
             } else {
-                self.equals.get(fold(t).as_ref())
+                equals.get(fold(t).as_bytes())
             };
             if let Some(rules) = found {
                 rules.iter().for_each(|r| set(bits, *r));
@@ -262,7 +376,8 @@ const UNKNOWN: u32 = u32::MAX - 1;
 #[derive(Debug)]
 pub(crate) struct Known<'e> {
     pos: Vec<u32>,
-    vals: Vec<FieldValue<'e>>,
+    /// On the stack for the few values an event usually gives (no allocation per event).
+    vals: SmallVec<[FieldValue<'e>; 8]>,
 }
 
 impl<'e> Known<'e> {
@@ -423,8 +538,9 @@ pub struct RuleSet {
     fields: Vec<FieldIx>,
     /// Every distinct path the rules read (see [`Known`]).
     slots: Vec<Slot>,
-    /// ASCII-lower-cased top-level name → its plain slots, indexed fields and root id.
-    names: foldhash::HashMap<String, NameEntry>,
+    /// Top-level name (ASCII-case-insensitively) → its plain slots, indexed fields and
+    /// root id.
+    names: FoldMap<NameEntry>,
     /// How many root ids.
     roots: usize,
     /// Per root id, the slots of the dotted paths under it: absent until a top-level name
@@ -544,7 +660,11 @@ impl RuleSet {
                 slots,
                 present: pres,
                 needles: Needles::build(lits),
-                equals: eq.into_iter().collect(),
+                equals: (!eq.is_empty()).then(|| {
+                    let mut eq: Vec<(String, Vec<usize>)> = eq.into_iter().collect();
+                    eq.sort();
+                    FoldMap::new(eq)
+                }),
                 numbers: num.into_iter().collect(),
                 non_ascii: {
                     let mut v = non_ascii.remove(&id).unwrap_or_default();
@@ -597,7 +717,11 @@ impl RuleSet {
             always,
             fields,
             slots: table.slots,
-            names: table.names,
+            names: {
+                let mut names: Vec<(String, NameEntry)> = table.names.into_iter().collect();
+                names.sort_by(|a, b| a.0.cmp(&b.0));
+                FoldMap::new(names)
+            },
             roots,
             root_slots,
             root_fields,
@@ -630,12 +754,7 @@ impl RuleSet {
 
     /// Computes the candidate rules for `event` (into `s.bits`, a bitset over rule
     /// indices) and returns the field values read on the way.
-    fn prepare<'e>(
-        &self,
-        event: &'e dyn Event,
-        s: &mut Scratch,
-        vals: Vec<FieldValue<'e>>,
-    ) -> Known<'e> {
+    fn prepare<'e>(&self, event: &'e dyn Event, s: &mut Scratch) -> Known<'e> {
         let Scratch {
             bits,
             pos,
@@ -643,15 +762,13 @@ impl RuleSet {
             ambiguous,
             roots,
             done,
-            name,
-            text,
             ..
         } = s;
         bits.clear();
         bits.extend_from_slice(&self.always);
         let mut known = Known {
             pos: std::mem::take(pos),
-            vals,
+            vals: SmallVec::new(),
         };
         known.pos.clear();
         known.pos.extend_from_slice(&self.template);
@@ -663,16 +780,21 @@ impl RuleSet {
         roots.clear();
         roots.resize(self.roots.div_ceil(64), 0);
         let visited = event.visit_fields(&mut |key, value| {
-            name.clear();
-            name.push_str(key);
-            name.make_ascii_lowercase();
-            // A dotted key can hold a dotted path (by its first segment), not a plain one.
-            let (look, plain) = match name.find('.') {
-                Some(i) => (&name[..i], false),
-                None => (name.as_str(), true),
-            };
-            let Some(entry) = self.names.get(look) else {
-                return;
+            // A plain key is a name; a dotted key can hold a dotted path (by its first
+            // segment), not a plain one. Names never contain a `.`.
+            let kb = key.as_bytes();
+            let (entry, plain) = match self.names.get(kb) {
+                Some(e) => (e, true),
+                None => {
+                    let found = (self.roots > 0)
+                        .then(|| memchr::memchr(b'.', kb))
+                        .flatten()
+                        .and_then(|i| self.names.get(kb.get(..i)?));
+                    match found {
+                        Some(e) => (e, false),
+                        None => return,
+                    }
+                }
             };
             // A dotted path is found only through a top-level name with its first segment.
             if let Some(r) = entry.root
@@ -693,7 +815,7 @@ impl RuleSet {
             let v = value();
             for id in &entry.fields {
                 if let Some(f) = self.fields.get(*id) {
-                    f.mark(&v, bits, text);
+                    f.mark(&v, bits);
                 }
             }
             for &s in &entry.slots {
@@ -743,20 +865,20 @@ impl RuleSet {
                             && let Some(f) = self.fields.get(*id)
                         {
                             set(done, *id);
-                            Self::mark_read(f, &mut known, event, bits, text);
+                            Self::mark_read(f, &mut known, event, bits);
                         }
                     }
                 }
             }
             for id in &self.free_fields {
                 if let Some(f) = self.fields.get(*id) {
-                    Self::mark_read(f, &mut known, event, bits, text);
+                    Self::mark_read(f, &mut known, event, bits);
                 }
             }
         } else {
             known.pos.fill(UNKNOWN);
             for f in &self.fields {
-                Self::mark_read(f, &mut known, event, bits, text);
+                Self::mark_read(f, &mut known, event, bits);
             }
         }
         if let Some(kw) = &self.keywords {
@@ -768,64 +890,50 @@ impl RuleSet {
         known
     }
 
-    /// Runs `f` with this thread's scratch buffers (fresh ones when they are in use).
-    fn with_scratch<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
-        let mut s = SCRATCH
-            .try_with(|c| c.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)))
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
-        let r = f(&mut s);
-        let _ = SCRATCH.try_with(|c| {
-            if let Ok(mut b) = c.try_borrow_mut() {
-                *b = s;
-            }
-        });
-        r
+    /// Runs `f` with this thread's scratch buffers, borrowed in place; with fresh ones when
+    /// they are in use (a callback of [`RuleSet::matches`] using a set on the same thread)
+    /// or gone (thread teardown).
+    fn with_scratch<R>(&self, mut f: impl FnMut(&mut Scratch) -> R) -> R {
+        let borrowed = SCRATCH.try_with(|c| c.try_borrow_mut().ok().map(|mut b| f(&mut b)));
+        match borrowed {
+            Ok(Some(r)) => r,
+            _ => f(&mut Scratch::default()),
+        }
     }
 
     /// Reads an indexed field by its paths (keeping what it looked up) and marks its rules.
-    fn mark_read<'e>(
-        f: &FieldIx,
-        known: &mut Known<'e>,
-        event: &'e dyn Event,
-        bits: &mut [u64],
-        scratch: &mut String,
-    ) {
+    fn mark_read<'e>(f: &FieldIx, known: &mut Known<'e>, event: &'e dyn Event, bits: &mut [u64]) {
         let found = f
             .paths
             .iter()
             .zip(&f.slots)
             .find_map(|(p, s)| known.resolve(*s, p, event));
         if let Some(v) = found.and_then(|i| known.vals.get(i)) {
-            f.mark(v, bits, scratch);
+            f.mark(v, bits);
         }
     }
 
     /// Calls `f` with the index of every rule that matches `event`, in ascending order.
     /// Same result as `rules()[i].matches(event)` for every `i`.
     pub fn matches(&self, event: &dyn Event, mut f: impl FnMut(usize)) {
-        // Scratch buffers are taken out for the event, so that `f` may use the set too.
-        let mut s = self.with_scratch(std::mem::take);
-        let vals = recycle(std::mem::take(&mut s.vals));
-        let known = self.prepare(event, &mut s, vals);
-        let ctx = Ctx {
-            event,
-            known: Some(&known),
-        };
-        for (w, word) in s.bits.iter().enumerate() {
-            let mut word = *word;
-            while word != 0 {
-                let i = w * 64 + word.trailing_zeros() as usize;
-                word &= word - 1;
-                if self.rules.get(i).is_some_and(|r| r.matches_in(ctx)) {
-                    f(i);
+        self.with_scratch(|s| {
+            let known = self.prepare(event, s);
+            let ctx = Ctx {
+                event,
+                known: Some(&known),
+            };
+            for (w, word) in s.bits.iter().enumerate() {
+                let mut word = *word;
+                while word != 0 {
+                    let i = w * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    if self.rules.get(i).is_some_and(|r| r.matches_in(ctx)) {
+                        f(i);
+                    }
                 }
             }
-        }
-        s.pos = known.pos;
-        s.vals = recycle(known.vals);
-        self.with_scratch(|spare| *spare = s);
+            s.pos = known.pos;
+        })
     }
 
     /// The indices of the rules that match `event`, ascending.
@@ -839,10 +947,8 @@ impl RuleSet {
     /// ascending; for measuring how selective the index is.
     pub fn candidate_indices(&self, event: &dyn Event) -> Vec<usize> {
         self.with_scratch(|s| {
-            let vals = recycle(std::mem::take(&mut s.vals));
-            let known = self.prepare(event, s, vals);
+            let known = self.prepare(event, s);
             s.pos = known.pos;
-            s.vals = recycle(known.vals);
             let mut out = Vec::new();
             for (w, word) in s.bits.iter().enumerate() {
                 let mut word = *word;
@@ -862,33 +968,21 @@ impl RuleSet {
 struct Scratch {
     bits: Vec<u64>,
     pos: Vec<u32>,
-    vals: Vec<FieldValue<'static>>,
     exact: Vec<bool>,
     ambiguous: Vec<u32>,
     roots: Vec<u64>,
     done: Vec<u64>,
-    name: String,
-    text: String,
 }
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
-/// An emptied vector of values for another event's lifetime, keeping its allocation (the
-/// standard library collects a vector into one of the same layout in place).
-// `filter_map` to nothing changes the element type (its lifetime) and keeps the buffer.
-#[allow(clippy::unnecessary_filter_map)]
-fn recycle<'a, 'b>(mut v: Vec<FieldValue<'a>>) -> Vec<FieldValue<'b>> {
-    v.clear();
-    v.into_iter().filter_map(|_| None).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
 
-    use super::RuleSet;
+    use super::{Gate, RuleSet};
     use crate::{CompileOptions, load_str};
 
     /// A rule set of one rule per detection (YAML of the `detection` map, indented by 4).
@@ -989,6 +1083,47 @@ mod tests {
         assert_eq!(matching(&s, &json!({"Image": null})), vec![1, 3]);
         assert_eq!(matching(&s, &json!({"Image": "a.exe"})), vec![0, 1, 2, 3]);
         assert_eq!(matching(&s, &json!({"x": 1, "Image": "b"})), vec![0, 1]);
+    }
+
+    #[test]
+    fn gates_look_for_the_rarest_bytes_every_literal_needs() {
+        let lits = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // A byte all literals share: the rarest (`/` before `.` and letters).
+        let g = Gate::for_literals(&lits(&[
+            "microsoft.compute/snapshots/write",
+            "microsoft.maps/accounts",
+        ]));
+        assert_eq!(g, Gate::One(b'/'));
+        assert!(g.admits(b"x/y") && !g.admits(b"Microsoft.Maps"));
+        // None shared: the rarest of each.
+        assert_eq!(
+            Gate::for_literals(&lits(&["a/b", "c.d"])),
+            Gate::Two(b'.', b'/')
+        );
+        // A letter is looked for in both cases.
+        let g = Gate::for_literals(&lits(&["kq", "qz"]));
+        assert_eq!(g, Gate::Two(b'q', b'Q'));
+        assert!(g.admits(b"xQx") && g.admits(b"q") && !g.admits(b"kz"));
+        // Too many bytes: open.
+        assert_eq!(Gate::for_literals(&lits(&["ab", "cd", "ef"])), Gate::Open);
+        assert_eq!(Gate::for_literals(&lits(&[])), Gate::Open);
+        // Non-ASCII literals are searched in folded text: their bytes as they are.
+        assert_eq!(Gate::for_literals(&lits(&["ä"])), Gate::One(0xa4));
+    }
+
+    #[test]
+    fn a_callback_may_match_with_the_same_set() {
+        let s = set(&[
+            "    sel: {Image|endswith: a.exe}\n    condition: sel",
+            "    sel: {CommandLine|contains: x}\n    condition: sel",
+        ]);
+        let e = json!({"Image": "C:\\a.exe", "CommandLine": "x y"});
+        let mut seen = Vec::new();
+        s.matches(&e, |i| {
+            seen.push((i, s.matching(&json!({"CommandLine": "xx"}))));
+        });
+        assert_eq!(seen, vec![(0, vec![1]), (1, vec![1])]);
+        assert_eq!(s.matching(&e), vec![0, 1]);
     }
 
     #[test]
