@@ -209,7 +209,8 @@ fn indicator_check(ev: &Ev, tenant: &TenantId, ctx: &Ctx, out: &mut Vec<Op>) {
     let s: &SignIn = ev;
     let Some(ip) = s.ip else { return };
     // Liveness at the sign-in's own time: a hunt over old logs matches what was live then.
-    let Some(hit) = ctx.indicators.decide_ip(ip, s.time) else {
+    // TLP: an amber+strict or red indicator from another tenant takes no part here.
+    let Some(hit) = ctx.indicators.decide_ip_for(ip, s.time, tenant) else {
         return;
     };
     let ind = hit.indicator;
@@ -237,8 +238,9 @@ fn indicator_check(ev: &Ev, tenant: &TenantId, ctx: &Ctx, out: &mut Vec<Op>) {
     } else {
         severity
     };
-    // Findings go to the MSP, which may see every marking; the text still names another
-    // tenant's alert only as "an alert at another tenant", as the partner may read it.
+    // Findings go to the MSP, which may see every marking of a feed; the text still names
+    // another tenant's (shared) alert only as "an alert at another tenant", as the partner
+    // may read it.
     let source = match ind.provenance.visible_to(tenant) {
         VisibleProvenance::Feed(name) => match &ind.provenance {
             rampart_intel::Provenance::Feed {

@@ -115,7 +115,7 @@ impl Prevalence {
         let day = day_of(s);
         let u = self.nets.entry((tenant.clone(), key)).or_default();
         let before = (u.users.len(), u.days.len());
-        u.listed |= indicators.decide_ip(ip, s.time).is_some();
+        u.listed |= indicators.decide_ip_for(ip, s.time, tenant).is_some();
         u.last_day = u.last_day.max(day);
         let mut user_at = None;
         match s.outcome {

@@ -39,6 +39,11 @@
 //! round; tenant prevalence, the IP indexes (sprays, cross-tenant correlation) and merging
 //! are shared and tenant-keyed.
 //!
+//! **Retro-hunts** ([`Engine::queue_retro_hunt`]): when indicators are added, a job
+//! searches the stored sign-ins of a window for them and raises `indicator_match` alerts
+//! marked `retro_hunt`, never rewriting an alert and never raising one twice (see
+//! [`retro_hunt`]). Jobs run one at a time beside detection, their progress stored.
+//!
 //! Positions are batch sequence numbers, so a message bus can later drive
 //! [`Detection::run`] with its own partitioning and acknowledgements.
 //!
@@ -64,7 +69,10 @@ use tokio::task::JoinHandle;
 pub use decode::{DecodedBatch, decode_batch};
 pub use detect::{DETECT_CHECKPOINT, DetectSettings, Detection};
 pub use metrics::{Gauges, Metrics};
-pub use retro::{DEFAULT_RETRO_WINDOW, RetroReport, retro_hunt, retro_hunt_and_alert, retro_key};
+pub use retro::{
+    DEFAULT_RETRO_WINDOW, RANGES_PER_QUERY, RetroReport, is_retro, retro_hunt,
+    retro_hunt_and_alert, retro_key, retro_networks, retro_search,
+};
 pub use tenants::{AssignError, Tenants};
 
 /// An engine operation failed.
@@ -145,6 +153,8 @@ struct Inner {
     ingest_lock: tokio::sync::Mutex<()>,
     /// Without a worker, the queue's receiving end is kept here (the queue then fills).
     parked: std::sync::Mutex<Option<mpsc::Receiver<i64>>>,
+    /// Retro-hunt jobs to run (their ids), one at a time.
+    retro_jobs: mpsc::UnboundedSender<i64>,
 }
 
 /// The running engine. Cloning shares it.
@@ -166,6 +176,12 @@ impl Engine {
             store.upsert_tenant(slug, name).await?;
         }
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let (retro_tx, retro_rx) = mpsc::unbounded_channel();
+        tokio::spawn(retro::run_jobs(
+            store.clone(),
+            Arc::clone(&config.detect.detect),
+            retro_rx,
+        ));
         let inner = Arc::new(Inner {
             store,
             config,
@@ -173,6 +189,7 @@ impl Engine {
             metrics: Metrics::default(),
             ingest_lock: tokio::sync::Mutex::new(()),
             parked: std::sync::Mutex::new(None),
+            retro_jobs: retro_tx,
         });
         let worker = if inner.config.run_worker {
             tokio::spawn(run_worker(Arc::downgrade(&inner), rx))
@@ -381,6 +398,59 @@ impl Engine {
         Ok(RetryOutcome::Accepted {
             batch: report.batch,
         })
+    }
+
+    /// Queues a retro-hunt of the sign-ins stored since `since` for `networks` (see
+    /// [`retro_networks`]); returns the job's id. Jobs run one at a time in the background,
+    /// their status and progress stored ([`Store::retro_hunt`]).
+    pub async fn queue_retro_hunt(
+        &self,
+        actor: &str,
+        networks: &[ipnet::IpNet],
+        indicators: u64,
+        since: jiff::Timestamp,
+    ) -> Result<i64, EngineError> {
+        let id = self
+            .inner
+            .store
+            .create_retro_hunt(&rampart_store::NewRetroHunt {
+                actor,
+                since,
+                networks,
+                indicators,
+            })
+            .await?;
+        // The runner lives as long as the engine; a job it never got runs at the next start.
+        if self.inner.retro_jobs.send(id).is_err() {
+            tracing::warn!(
+                job = id,
+                "the retro-hunt runner has stopped: the job runs at the next start"
+            );
+        }
+        Ok(id)
+    }
+
+    /// Waits until the retro-hunt `id` is done or failed, or `timeout` passes; returns it
+    /// as it then stands.
+    pub async fn wait_retro_hunt(
+        &self,
+        id: i64,
+        timeout: Duration,
+    ) -> Result<Option<rampart_store::RetroHuntRow>, EngineError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let job = self.inner.store.retro_hunt(id).await?;
+            let finished = job.as_ref().is_none_or(|j| {
+                matches!(
+                    j.status,
+                    rampart_store::RetroStatus::Done | rampart_store::RetroStatus::Failed
+                )
+            });
+            if finished || tokio::time::Instant::now() >= deadline {
+                return Ok(job);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Waits until detection has caught up with every committed batch (for tests and

@@ -1,35 +1,67 @@
 //! Retro-hunts: when indicators arrive, search stored history for sign-ins they name.
 //!
-//! Only address indicators (IPs and networks) can name a sign-in. Each becomes one indexed
-//! range scan of the store's sign-ins ([`Store::signins_in_networks`]); the sign-ins found
-//! are judged by `rampart-detect` exactly as live detection judges them (the indicator
-//! must be live at the sign-in's own time, an allow entry in the same set wins), and the
+//! Only address indicators (IPs and networks) can name a sign-in. Their networks are
+//! merged where they overlap, sorted, and searched as indexed range scans of the store's
+//! sign-ins ([`Store::signins_in_networks`], [`RANGES_PER_QUERY`] ranges a query); the
+//! sign-ins found are judged by `rampart-detect` exactly as live detection judges them
+//! (the indicator must be live at the sign-in's own time, an allow entry in the same set
+//! wins, an `amber+strict` or `red` indicator from one tenant matches no other), and the
 //! `indicator_match` findings carry the reason `retro_hunt`. Alerts are raised only for
 //! keys that have none yet ([`Store::raise_new_alerts`]): what live detection raised is
 //! not rewritten, and running a retro-hunt twice raises nothing twice.
+//!
+//! The server runs retro-hunts as jobs ([`run_jobs`]): one at a time, in the order asked,
+//! each stored with its status and progress; a job a stopped server left unfinished runs
+//! again at the next start.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use ipnet::IpNet;
 use jiff::{SignedDuration, Timestamp};
 use rampart_detect::{DetectConfig, IndicatorSet};
-use rampart_intel::{Observable, Verdict};
-use rampart_model::{Evidence, Finding, FindingKind, Reason, ReasonEffect};
-use rampart_store::{DetectionReport, Store};
+use rampart_intel::{Indicator, Observable, Verdict};
+use rampart_model::{Evidence, Finding, FindingKind, Reason, ReasonEffect, SignIn};
+use rampart_store::{
+    DetectionReport, IndicatorRepo, RetroHuntRow, RetroHuntUpdate, RetroStatus, Store,
+};
+use tokio::sync::mpsc;
 
 use crate::EngineError;
 
 /// How far back a retro-hunt looks by default.
 pub const DEFAULT_RETRO_WINDOW: SignedDuration = SignedDuration::from_hours(30 * 24);
 
+/// Ranges searched by one store query (and between two progress updates of a job).
+pub const RANGES_PER_QUERY: usize = 256;
+
 /// What a retro-hunt did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetroReport {
     /// Address indicators searched for (IPs and networks, not allow entries).
     pub searched: usize,
+    /// The ranges scanned: those networks with overlapping ones merged.
+    pub ranges: usize,
     /// Stored sign-ins inside one of them, since the window's start.
     pub candidates: usize,
     /// `indicator_match` findings (the indicator live at the sign-in's time).
     pub findings: Vec<Finding>,
     /// What storing them as alerts did (`None` when not stored).
     pub stored: Option<DetectionReport>,
+}
+
+/// The networks of the address indicators among `indicators` (allow entries excluded):
+/// what a retro-hunt for them searches.
+pub fn retro_networks<'a>(indicators: impl IntoIterator<Item = &'a Indicator>) -> Vec<IpNet> {
+    indicators
+        .into_iter()
+        .filter(|i| i.verdict != Verdict::BenignAllow)
+        .filter_map(|i| match &i.observable {
+            Observable::Ip(ip) => Some(IpNet::from(*ip)),
+            Observable::Cidr(net) => Some(*net),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Searches the sign-ins stored since `since` for the address indicators of `indicators`,
@@ -40,31 +72,8 @@ pub async fn retro_hunt(
     indicators: &IndicatorSet,
     since: Timestamp,
 ) -> Result<RetroReport, EngineError> {
-    let networks: Vec<ipnet::IpNet> = indicators
-        .iter()
-        .filter(|i| i.verdict != Verdict::BenignAllow)
-        .filter_map(|i| match &i.observable {
-            Observable::Ip(ip) => Some(ipnet::IpNet::from(*ip)),
-            Observable::Cidr(net) => Some(*net),
-            _ => None,
-        })
-        .collect();
-    let mut report = RetroReport {
-        searched: networks.len(),
-        ..RetroReport::default()
-    };
-    if networks.is_empty() {
-        return Ok(report);
-    }
-    let signins = store.signins_in_networks(&networks, since).await?;
-    report.candidates = signins.len();
-    let findings = rampart_detect::hunt(&signins, detect, indicators).findings;
-    report.findings = findings
-        .into_iter()
-        .filter(|f| f.kind == FindingKind::IndicatorMatch)
-        .map(mark_retro)
-        .collect();
-    Ok(report)
+    let networks = retro_networks(indicators.iter());
+    retro_search(store, detect, indicators, &networks, since).await
 }
 
 /// [`retro_hunt`], then raises alerts for the findings that have none yet.
@@ -75,13 +84,92 @@ pub async fn retro_hunt_and_alert(
     since: Timestamp,
 ) -> Result<RetroReport, EngineError> {
     let mut report = retro_hunt(store, detect, indicators, since).await?;
-    let keyed: Vec<(String, Finding)> = report
-        .findings
-        .iter()
-        .map(|f| (retro_key(f), f.clone()))
-        .collect();
-    report.stored = Some(store.raise_new_alerts(&keyed).await?);
+    report.stored = Some(raise(store, &report.findings).await?);
     Ok(report)
+}
+
+/// Searches the sign-ins stored since `since` inside `networks`, and judges them against
+/// `judge` (every indicator known, so that allow entries and more specific indicators
+/// decide as they would live).
+pub async fn retro_search(
+    store: &Store,
+    detect: &DetectConfig,
+    judge: &IndicatorSet,
+    networks: &[IpNet],
+    since: Timestamp,
+) -> Result<RetroReport, EngineError> {
+    let (mut report, signins) = gather(store, networks, since, None).await?;
+    report.findings = judge_all(signins, detect, judge);
+    Ok(report)
+}
+
+/// The sign-ins stored since `since` inside `networks`, by time, and the report so far.
+/// With `job`, the job's progress is stored after each query.
+async fn gather(
+    store: &Store,
+    networks: &[IpNet],
+    since: Timestamp,
+    job: Option<i64>,
+) -> Result<(RetroReport, Vec<SignIn>), EngineError> {
+    let ranges = IpNet::aggregate(&networks.to_vec());
+    let mut report = RetroReport {
+        searched: networks.len(),
+        ranges: ranges.len(),
+        ..RetroReport::default()
+    };
+    let mut progress = RetroHuntUpdate {
+        total: ranges.len() as u64,
+        ..RetroHuntUpdate::default()
+    };
+    let mut signins: Vec<SignIn> = Vec::new();
+    // Ranges are disjoint after merging, except an IPv4 network and an IPv4-mapped IPv6
+    // one: a sign-in found twice is judged once.
+    let mut seen: HashSet<(String, String, String)> = HashSet::new();
+    for chunk in ranges.chunks(RANGES_PER_QUERY) {
+        for s in store.signins_in_networks(chunk, since).await? {
+            let id = (
+                s.tenant
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                s.source_format.as_str().to_owned(),
+                s.record_id.clone(),
+            );
+            if seen.insert(id) {
+                signins.push(s);
+            }
+        }
+        progress.searched += chunk.len() as u64;
+        progress.candidates = signins.len() as u64;
+        if let Some(id) = job {
+            store
+                .update_retro_hunt(id, RetroStatus::Running, &progress)
+                .await?;
+        }
+    }
+    report.candidates = signins.len();
+    signins.sort_by_key(|s| s.time);
+    Ok((report, signins))
+}
+
+/// The `indicator_match` findings among `signins` (in time order), marked `retro_hunt`.
+fn judge_all(signins: Vec<SignIn>, detect: &DetectConfig, judge: &IndicatorSet) -> Vec<Finding> {
+    if signins.is_empty() {
+        return Vec::new();
+    }
+    rampart_detect::hunt_with(signins, detect, judge, 1)
+        .findings
+        .into_iter()
+        .filter(|f| f.kind == FindingKind::IndicatorMatch)
+        .map(mark_retro)
+        .collect()
+}
+
+/// Raises alerts for the retro-hunt findings that have none yet.
+async fn raise(store: &Store, findings: &[Finding]) -> Result<DetectionReport, EngineError> {
+    let keyed: Vec<(String, Finding)> =
+        findings.iter().map(|f| (retro_key(f), f.clone())).collect();
+    Ok(store.raise_new_alerts(&keyed).await?)
 }
 
 /// The alert key of a retro-hunt finding: kind, tenant, user and the sign-in, the key live
@@ -97,6 +185,11 @@ pub fn retro_key(f: &Finding) -> String {
     )
 }
 
+/// Whether a finding came from a retro-hunt (carries the `retro_hunt` reason).
+pub fn is_retro(f: &Finding) -> bool {
+    matches!(&f.evidence, Evidence::Indicator(e) if e.reasons.iter().any(|r| r.code == "retro_hunt"))
+}
+
 fn mark_retro(mut f: Finding) -> Finding {
     if let Evidence::Indicator(e) = &mut f.evidence {
         e.reasons.push(Reason::new(
@@ -106,4 +199,87 @@ fn mark_retro(mut f: Finding) -> Finding {
         ));
     }
     f
+}
+
+/// Runs retro-hunt jobs one at a time: first those a stopped server left queued or
+/// running, then each id sent on `jobs` (skipped unless still queued). Ends when every
+/// sender is dropped.
+pub(crate) async fn run_jobs(
+    store: Store,
+    detect: Arc<DetectConfig>,
+    mut jobs: mpsc::UnboundedReceiver<i64>,
+) {
+    match store.unfinished_retro_hunts().await {
+        Ok(left) => {
+            for job in left {
+                tracing::info!(job = job.id, "running a retro-hunt left unfinished");
+                run_job(&store, &detect, job).await;
+            }
+        }
+        Err(e) => tracing::error!("cannot read the unfinished retro-hunts: {e}"),
+    }
+    while let Some(id) = jobs.recv().await {
+        match store.retro_hunt(id).await {
+            Ok(Some(job)) if job.status == RetroStatus::Queued => {
+                run_job(&store, &detect, job).await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(job = id, "cannot read the retro-hunt: {e}"),
+        }
+    }
+}
+
+async fn run_job(store: &Store, detect: &Arc<DetectConfig>, job: RetroHuntRow) {
+    let id = job.id;
+    let started = std::time::Instant::now();
+    let outcome = async {
+        let mut judge = IndicatorSet::new();
+        for i in store.all().await? {
+            judge.insert(i);
+        }
+        let (mut report, signins) = gather(store, &job.networks, job.since, Some(id)).await?;
+        let detect = Arc::clone(detect);
+        report.findings = tokio::task::spawn_blocking(move || judge_all(signins, &detect, &judge))
+            .await
+            .map_err(|e| EngineError::Internal(format!("retro-hunt task failed: {e}")))?;
+        let stored = raise(store, &report.findings).await?;
+        let done = RetroHuntUpdate {
+            total: report.ranges as u64,
+            searched: report.ranges as u64,
+            candidates: report.candidates as u64,
+            findings: report.findings.len() as u64,
+            alerts_raised: stored.inserted,
+            alerts_existing: stored.unchanged,
+            error: None,
+        };
+        store
+            .update_retro_hunt(id, RetroStatus::Done, &done)
+            .await?;
+        Ok::<_, EngineError>(done)
+    }
+    .await;
+    match outcome {
+        Ok(done) => tracing::info!(
+            job = id,
+            ranges = done.total,
+            candidates = done.candidates,
+            findings = done.findings,
+            raised = done.alerts_raised,
+            seconds = started.elapsed().as_secs_f64(),
+            "retro-hunt done"
+        ),
+        Err(e) => {
+            tracing::error!(job = id, "retro-hunt failed: {e}");
+            let failed = RetroHuntUpdate {
+                error: Some("the retro-hunt failed (see the server log)".to_owned()),
+                ..RetroHuntUpdate::default()
+            };
+            if let Err(e) = store
+                .update_retro_hunt(id, RetroStatus::Failed, &failed)
+                .await
+            {
+                tracing::error!(job = id, "cannot record the failure of the retro-hunt: {e}");
+            }
+        }
+    }
 }

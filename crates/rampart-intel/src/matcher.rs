@@ -557,6 +557,32 @@ impl IndicatorSet {
         self.decide(&Observable::Ip(ip), at)
     }
 
+    /// [`IndicatorSet::decide`] for an observable seen at `tenant`: only the indicators
+    /// that may match there ([`Indicator::matches_tenant`]) take part, allow entries
+    /// included (another tenant's private allow entry does not hide a match here either).
+    pub fn decide_for(
+        &self,
+        observable: &Observable,
+        at: Timestamp,
+        tenant: &TenantId,
+    ) -> Option<Match<'_>> {
+        let mut filtered = ForTenant {
+            tenant,
+            inner: Decider::default(),
+            any: false,
+        };
+        self.collect(observable, at, &mut filtered);
+        if filtered.inner.allowed {
+            return None;
+        }
+        filtered.inner.best
+    }
+
+    /// [`IndicatorSet::decide_for`] for an IP address.
+    pub fn decide_ip_for(&self, ip: IpAddr, at: Timestamp, tenant: &TenantId) -> Option<Match<'_>> {
+        self.decide_for(&Observable::Ip(ip), at, tenant)
+    }
+
     /// Hands `sink` the indicators of one key that are live at `at`.
     fn push_live<'a>(&'a self, ids: &[Slot], how: MatchHow, at: i64, sink: &mut impl Sink<'a>) {
         let mut any = false;
@@ -747,6 +773,29 @@ impl<'a> Sink<'a> for Decider<'a> {
     }
 }
 
+/// A sink that passes on only the matches a tenant may have; a key counts as done only
+/// when one of them passed.
+struct ForTenant<'t, S> {
+    tenant: &'t TenantId,
+    inner: S,
+    any: bool,
+}
+
+impl<'a, S: Sink<'a>> Sink<'a> for ForTenant<'_, S> {
+    fn push(&mut self, m: Match<'a>) {
+        if m.indicator.matches_tenant(self.tenant) {
+            self.any = true;
+            self.inner.push(m);
+        }
+    }
+
+    fn key_done(&mut self) {
+        if std::mem::take(&mut self.any) {
+            self.inner.key_done();
+        }
+    }
+}
+
 fn push_str(map: &mut FastMap<Box<str>, Ids>, key: &str, slot: Slot) {
     match map.get_mut(key) {
         Some(ids) => ids.push(slot),
@@ -769,6 +818,10 @@ mod tests {
     use crate::normalize::parse;
 
     fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
 
@@ -1239,6 +1292,65 @@ mod tests {
         let now = ts("2026-11-02T00:00:00Z");
         assert_eq!(set.lookup_for(&obs, now, &acme).len(), 2);
         assert_eq!(set.lookup_for(&obs, now, &globex).len(), 1);
+    }
+
+    #[test]
+    fn a_private_indicator_from_a_tenant_decides_only_there() {
+        let acme = TenantId::new("acme").unwrap();
+        let globex = TenantId::new("globex").unwrap();
+        let now = ts("2026-11-02T00:00:00Z");
+        let at_acme = |tlp: Tlp, value: &str, verdict: Verdict| {
+            let mut i = ind(ObservableKind::Ipv4, value, "from acme");
+            i.provenance = Provenance::Alert {
+                tenant: acme.clone(),
+                alert_id: "A1".into(),
+            };
+            i.tlp = tlp;
+            i.verdict = verdict;
+            i
+        };
+        for tlp in [Tlp::AmberStrict, Tlp::Red] {
+            let mut set = IndicatorSet::new();
+            set.insert(at_acme(tlp, "198.51.100.1", Verdict::Malicious));
+            assert!(set.decide_ip_for(ip("198.51.100.1"), now, &acme).is_some());
+            assert!(
+                set.decide_ip_for(ip("198.51.100.1"), now, &globex)
+                    .is_none()
+            );
+            // A wider feed network still matches at globex: the private /32 does not
+            // close the search at its key there.
+            let mut wide = ind(ObservableKind::Cidr, "198.51.100.0/24", "feed");
+            wide.tlp = tlp;
+            set.insert(wide);
+            let hit = set.decide_ip_for(ip("198.51.100.1"), now, &globex).unwrap();
+            assert_eq!(hit.how, MatchHow::Network { prefix_len: 24 });
+            // A private allow entry of acme's allows at acme only.
+            let mut set = IndicatorSet::new();
+            set.insert(ind(ObservableKind::Ipv4, "198.51.100.2", "feed"));
+            set.insert(at_acme(tlp, "198.51.100.2", Verdict::BenignAllow));
+            assert!(set.decide_ip_for(ip("198.51.100.2"), now, &acme).is_none());
+            assert!(
+                set.decide_ip_for(ip("198.51.100.2"), now, &globex)
+                    .is_some()
+            );
+        }
+        // Shared markings from a tenant, and feeds of any marking, match everywhere.
+        for tlp in [Tlp::Clear, Tlp::Green, Tlp::Amber] {
+            let mut set = IndicatorSet::new();
+            set.insert(at_acme(tlp, "198.51.100.3", Verdict::Malicious));
+            assert!(
+                set.decide_ip_for(ip("198.51.100.3"), now, &globex)
+                    .is_some()
+            );
+        }
+        let mut set = IndicatorSet::new();
+        let mut red_feed = ind(ObservableKind::Ipv4, "198.51.100.4", "red feed");
+        red_feed.tlp = Tlp::Red;
+        set.insert(red_feed);
+        assert!(
+            set.decide_ip_for(ip("198.51.100.4"), now, &globex)
+                .is_some()
+        );
     }
 
     #[test]

@@ -515,6 +515,18 @@ impl Indicator {
         self.tlp
             .shareable_with(self.provenance.origin_tenant(), viewer)
     }
+
+    /// Whether a sign-in or event of `tenant` may be matched against this indicator.
+    ///
+    /// An indicator that came from a tenant (a confirmed alert there) matches that tenant,
+    /// and other tenants only when its TLP shares it ([`Indicator::shareable_with`]):
+    /// `amber+strict` and `red` from one tenant never raise anything at another. An
+    /// indicator from no tenant (a feed, a report: the MSP's own intelligence) matches
+    /// every tenant whatever its marking, since what it raises goes to the MSP's analysts,
+    /// who may see every marking.
+    pub fn matches_tenant(&self, tenant: &TenantId) -> bool {
+        self.provenance.origin_tenant().is_none() || self.shareable_with(tenant)
+    }
 }
 
 /// A polynomial decay model as MISP and OpenCTI use it:

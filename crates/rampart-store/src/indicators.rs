@@ -22,6 +22,9 @@ pub struct IndicatorFilter {
     pub verdict: Option<Verdict>,
     /// At most this many (in insertion order).
     pub limit: Option<u32>,
+    /// Only rows after this row id (the cursor of a paged listing: the last id of the
+    /// previous page, see [`IndicatorRepo::list_with_ids`]).
+    pub after: Option<i64>,
 }
 
 /// What an upsert did.
@@ -48,6 +51,12 @@ pub trait IndicatorRepo {
         &self,
         filter: &IndicatorFilter,
     ) -> impl Future<Output = Result<Vec<Indicator>, StoreError>> + Send;
+
+    /// [`IndicatorRepo::list`] with each indicator's row id (a stable cursor for paging).
+    fn list_with_ids(
+        &self,
+        filter: &IndicatorFilter,
+    ) -> impl Future<Output = Result<Vec<(i64, Indicator)>, StoreError>> + Send;
 
     /// Every indicator (to build an `IndicatorSet`), in insertion order.
     fn all(&self) -> impl Future<Output = Result<Vec<Indicator>, StoreError>> + Send;
@@ -208,12 +217,27 @@ impl IndicatorRepo for Store {
     }
 
     async fn list(&self, filter: &IndicatorFilter) -> Result<Vec<Indicator>, StoreError> {
+        Ok(self
+            .list_with_ids(filter)
+            .await?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect())
+    }
+
+    async fn list_with_ids(
+        &self,
+        filter: &IndicatorFilter,
+    ) -> Result<Vec<(i64, Indicator)>, StoreError> {
         let mut q = Sql::new("SELECT id, body FROM indicators WHERE 1 = 1");
         if let Some(kind) = filter.kind {
             q.and("kind = ", Bind::text(kind.as_str()));
         }
         if let Some(verdict) = filter.verdict {
             q.and("verdict = ", Bind::text(verdict.as_str()));
+        }
+        if let Some(after) = filter.after {
+            q.and("id > ", Bind::I64(after));
         }
         if let Some(tag) = &filter.tag {
             let tag = tag.trim().to_ascii_lowercase();
@@ -233,7 +257,7 @@ impl IndicatorRepo for Store {
             .map(|row| {
                 let id = self.get_i64(row, "id")?;
                 let body = self.get_str(row, "body")?;
-                self.decode_indicator(id, &body)
+                Ok((id, self.decode_indicator(id, &body)?))
             })
             .collect()
     }

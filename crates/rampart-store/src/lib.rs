@@ -19,6 +19,8 @@
 //!   round takes one, the detector's snapshot) in one transaction
 //!   ([`Store::write_detection`]): re-running detection never duplicates; an alert whose
 //!   finding no longer stands is marked `withdrawn` (listed only when asked for);
+//! - retro-hunt jobs ([`Store::create_retro_hunt`]): the networks searched, status,
+//!   progress and the alerts raised;
 //! - engine checkpoints, an append-only audit log (the database refuses UPDATE and
 //!   DELETE on it), API tokens as SHA-256 hashes with a role and an optional tenant.
 //!
@@ -30,6 +32,7 @@ mod alerts;
 mod error;
 mod indicators;
 mod records;
+mod retro;
 mod sql;
 mod store;
 
@@ -40,4 +43,5 @@ pub use indicators::{IndicatorFilter, IndicatorRepo, UpsertReport, merge_into, p
 pub use records::{
     BatchReceipt, DeadLetter, DeadLetterFilter, NewBatch, NewDeadLetter, StoredSignIn, TenantRow,
 };
+pub use retro::{NewRetroHunt, RetroHuntRow, RetroHuntUpdate, RetroStatus};
 pub use store::{Backend, SqliteStore, Store};

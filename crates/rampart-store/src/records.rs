@@ -99,6 +99,10 @@ pub struct TenantRow {
     pub name: Option<String>,
 }
 
+/// Sign-ins per INSERT statement of [`Store::commit_batch`] (8 parameters each, well
+/// under both backends' limits).
+const SIGNINS_PER_INSERT: usize = 250;
+
 impl Store {
     /// Adds a tenant, or updates its name.
     pub async fn upsert_tenant(
@@ -163,29 +167,10 @@ impl Store {
         .map_err(&qerr)?;
         let seq = self.get_i64(&row, "seq")?;
         let mut inserted = 0u64;
-        for s in batch.signins {
-            let tenant = s.tenant.as_ref().unwrap_or(batch.tenant);
-            let body = serde_json::to_string(s).map_err(|source| StoreError::Serialize {
-                value: format!("sign-in {}", s.record_id),
-                source,
-            })?;
-            let done = sqlx::query(
-                "INSERT INTO signins (batch_seq, tenant, source_format, record_id, user_name, time, body, ip_key) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (tenant, source_format, record_id) DO NOTHING",
-            )
-            .bind(seq)
-            .bind(tenant.as_str())
-            .bind(s.source_format.as_str())
-            .bind(&s.record_id)
-            .bind(&s.user)
-            .bind(s.time.as_microsecond())
-            .bind(body)
-            .bind(s.ip.map_or_else(String::new, ip_key))
-            .execute(&mut *tx)
-            .await
-            .map_err(&qerr)?;
-            inserted += done.rows_affected();
+        for chunk in batch.signins.chunks(SIGNINS_PER_INSERT) {
+            inserted += self
+                .insert_signins(&mut tx, seq, batch.tenant, chunk)
+                .await?;
         }
         let duplicates = batch.signins.len() as u64 - inserted;
         let mut dead_letter_ids = Vec::with_capacity(batch.dead_letters.len());
@@ -220,6 +205,60 @@ impl Store {
             duplicates,
             dead_letter_ids,
         })
+    }
+
+    /// Inserts sign-ins with one multi-row statement; returns how many were new (a
+    /// duplicate of a stored one, or of an earlier one in the same statement, is skipped).
+    async fn insert_signins(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        seq: i64,
+        batch_tenant: &TenantId,
+        signins: &[SignIn],
+    ) -> Result<u64, StoreError> {
+        if signins.is_empty() {
+            return Ok(0);
+        }
+        let mut text = String::from(
+            "INSERT INTO signins (batch_seq, tenant, source_format, record_id, user_name, time, body, ip_key) VALUES ",
+        );
+        for i in 0..signins.len() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            let b = i * 8;
+            text.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        text.push_str(" ON CONFLICT (tenant, source_format, record_id) DO NOTHING");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+        for s in signins {
+            let tenant = s.tenant.as_ref().unwrap_or(batch_tenant);
+            let body = serde_json::to_string(s).map_err(|source| StoreError::Serialize {
+                value: format!("sign-in {}", s.record_id),
+                source,
+            })?;
+            q = q
+                .bind(seq)
+                .bind(tenant.as_str().to_owned())
+                .bind(s.source_format.as_str())
+                .bind(s.record_id.clone())
+                .bind(s.user.clone())
+                .bind(s.time.as_microsecond())
+                .bind(body)
+                .bind(s.ip.map_or_else(String::new, ip_key));
+        }
+        let done = q.execute(&mut **tx).await.map_err(self.query_err())?;
+        Ok(done.rows_affected())
     }
 
     async fn insert_dead_letter(

@@ -214,6 +214,28 @@ impl Store {
         Ok(())
     }
 
+    /// Drops a PostgreSQL schema a benchmark made (`rampart_bench_…`) and everything in it.
+    #[doc(hidden)]
+    pub async fn drop_bench_schema(&self, schema: &str) -> Result<(), StoreError> {
+        if !schema.starts_with("rampart_bench_") || self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        Ok(())
+    }
+
+    /// Updates the query planner's statistics (`ANALYZE`), e.g. after a bulk load.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE")
+            .execute(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        Ok(())
+    }
+
     pub(crate) fn query_err(&self) -> impl Fn(sqlx::Error) -> StoreError + '_ {
         |source| StoreError::Query {
             db: self.db.clone(),

@@ -153,6 +153,23 @@ async fn filters() {
         })
         .await;
         assert_eq!(limited, items[..2].to_vec());
+        // Paged by row id: the next page starts after the last id of this one.
+        let first = store
+            .list_with_ids(&IndicatorFilter {
+                limit: Some(2),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let rest = store
+            .list_with_ids(&IndicatorFilter {
+                after: Some(first[1].0),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let paged: Vec<_> = first.iter().chain(&rest).map(|(_, i)| i.clone()).collect();
+        assert_eq!(paged, items);
         for tag in ["Frosty Fox", "campaign:frosty fox", "LUMMA"] {
             let tagged = list(IndicatorFilter {
                 tag: Some(tag.into()),

@@ -483,3 +483,136 @@ async fn sign_ins_stored_before_the_address_column_are_indexed_at_open() {
     assert_eq!(ids(&found), ["r1"]);
     store.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_large_batch_is_stored_whole_and_repeats_inside_it_once() {
+    each_backend(async |store: Store| {
+        let acme = tenant("acme");
+        // More sign-ins than one INSERT statement holds, with a record repeated inside the
+        // batch (across statements and within one).
+        let mut signins: Vec<SignIn> = (0..600)
+            .map(|i| {
+                signin(
+                    "acme",
+                    &format!("u{}@acme.test", i % 7),
+                    "2026-11-01T10:00:00Z",
+                    &format!("r{i}"),
+                )
+            })
+            .collect();
+        signins.push(signins[3].clone());
+        signins.insert(10, signins[9].clone());
+        let receipt = store
+            .commit_batch(&NewBatch {
+                tenant: &acme,
+                origin: "api",
+                signins: &signins,
+                skipped: 0,
+                dead_letters: &[],
+                resolves: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!((receipt.inserted, receipt.duplicates), (600, 2));
+        assert_eq!(
+            store.signin_counts().await.unwrap(),
+            vec![("acme".to_owned(), 600)]
+        );
+        let stored = store.signins_in_batches(0, receipt.seq).await.unwrap();
+        assert_eq!(stored.len(), 600);
+        assert_eq!(stored[599].signin, signins[600]);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn retro_hunt_jobs_keep_status_and_progress() {
+    use rampart_store::{NewRetroHunt, RetroHuntUpdate, RetroStatus};
+    each_backend(async |store: Store| {
+        let nets: Vec<ipnet::IpNet> = vec![
+            "203.0.113.5/32".parse().unwrap(),
+            "2001:db8::/48".parse().unwrap(),
+        ];
+        let since: Timestamp = "2026-10-01T00:00:00Z".parse().unwrap();
+        let id = store
+            .create_retro_hunt(&NewRetroHunt {
+                actor: "token:admin",
+                since,
+                networks: &nets,
+                indicators: 3,
+            })
+            .await
+            .unwrap();
+        let job = store.retro_hunt(id).await.unwrap().unwrap();
+        assert_eq!(job.status, RetroStatus::Queued);
+        assert_eq!(
+            (job.networks.clone(), job.since, job.total),
+            (nets.clone(), since, 2)
+        );
+        assert_eq!(job.started_at, None);
+        let other = store
+            .create_retro_hunt(&NewRetroHunt {
+                actor: "token:admin",
+                since,
+                networks: &nets[..1],
+                indicators: 1,
+            })
+            .await
+            .unwrap();
+        let running = RetroHuntUpdate {
+            total: 2,
+            searched: 1,
+            candidates: 40,
+            ..RetroHuntUpdate::default()
+        };
+        store
+            .update_retro_hunt(id, RetroStatus::Running, &running)
+            .await
+            .unwrap();
+        let job = store.retro_hunt(id).await.unwrap().unwrap();
+        assert_eq!(
+            (job.status, job.searched, job.candidates),
+            (RetroStatus::Running, 1, 40)
+        );
+        assert!(job.started_at.is_some() && job.finished_at.is_none());
+        let unfinished: Vec<i64> = store
+            .unfinished_retro_hunts()
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.id)
+            .collect();
+        assert_eq!(unfinished, vec![id, other]);
+        let done = RetroHuntUpdate {
+            total: 2,
+            searched: 2,
+            candidates: 41,
+            findings: 5,
+            alerts_raised: 4,
+            alerts_existing: 1,
+            error: None,
+        };
+        store
+            .update_retro_hunt(id, RetroStatus::Done, &done)
+            .await
+            .unwrap();
+        let job = store.retro_hunt(id).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                job.status,
+                job.findings,
+                job.alerts_raised,
+                job.alerts_existing
+            ),
+            (RetroStatus::Done, 5, 4, 1)
+        );
+        assert!(job.finished_at.is_some());
+        assert_eq!(
+            store.unfinished_retro_hunts().await.unwrap().len(),
+            1,
+            "only the other job is left"
+        );
+        assert!(store.retro_hunt(id + 100).await.unwrap().is_none());
+    })
+    .await;
+}

@@ -17,6 +17,26 @@ pub struct Config {
     pub tenants: BTreeMap<TenantId, TenantConfig>,
     #[serde(default)]
     pub detection: DetectionConfig,
+    #[serde(default)]
+    pub retro_hunt: RetroHuntConfig,
+}
+
+/// Retro-hunts when indicators are added through the API.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetroHuntConfig {
+    /// How many days of stored sign-ins a retro-hunt searches (default 30).
+    pub window_days: Option<u32>,
+}
+
+impl RetroHuntConfig {
+    /// The window a retro-hunt searches back from now.
+    pub fn window(&self) -> jiff::SignedDuration {
+        match self.window_days {
+            Some(d) => jiff::SignedDuration::from_hours(i64::from(d) * 24),
+            None => rampart_engine::DEFAULT_RETRO_WINDOW,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +92,9 @@ impl Config {
             {
                 anyhow::bail!("[detection] {key} must be a positive number, not {v}");
             }
+        }
+        if config.retro_hunt.window_days == Some(0) {
+            anyhow::bail!("[retro_hunt] window_days must be at least 1");
         }
         Ok(config)
     }
@@ -173,6 +196,16 @@ trusted_networks = ["198.51.100.0/24"]
         assert!(format!("{err:#}").contains("lower-case"), "{err:#}");
         let err = Config::parse("[detection]\nair_speed_kmh = -3\n").unwrap_err();
         assert!(format!("{err:#}").contains("air_speed_kmh"), "{err:#}");
+        let err = Config::parse("[retro_hunt]\nwindow_days = 0\n").unwrap_err();
+        assert!(format!("{err:#}").contains("window_days"), "{err:#}");
+    }
+
+    #[test]
+    fn the_retro_hunt_window_defaults_to_30_days() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.retro_hunt.window(), jiff::SignedDuration::from_hours(720));
+        let c = Config::parse("[retro_hunt]\nwindow_days = 7\n").unwrap();
+        assert_eq!(c.retro_hunt.window(), jiff::SignedDuration::from_hours(168));
     }
 
     #[test]

@@ -237,6 +237,7 @@ pub fn list(args: ListArgs) -> Result<()> {
         tag: args.tag,
         verdict: args.verdict,
         limit: args.limit,
+        after: None,
     };
     let indicators = block_on(async {
         let store = open(&dir).await?;

@@ -2,6 +2,7 @@
 //! libraries; logic that a library could own lives in a library.
 
 mod bench;
+mod bench_retro;
 mod builtin_rules;
 mod config;
 mod hunt;
@@ -456,6 +457,26 @@ enum BenchWhat {
         #[arg(long, value_name = "FILE")]
         iocs_out: Option<PathBuf>,
     },
+    /// A retro-hunt of N stored sign-ins for K new indicators on a fresh store (load timed
+    /// apart); last line `retro: store=… signins=N indicators=K load_seconds=L seconds=S hits=H`.
+    Retro {
+        /// Sign-ins to generate and store.
+        #[arg(long, default_value_t = 1_000_000)]
+        signins: usize,
+        /// Indicators to hunt for.
+        #[arg(long, default_value_t = 10_000)]
+        indicators: usize,
+        /// sqlite:PATH (a new file, removed after) or postgres://… (a schema
+        /// rampart_bench_PID, dropped after) [default: a SQLite file in the temp directory].
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        /// Sign-ins per stored batch.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Also time reading every sign-in of the window and looking each up.
+        #[arg(long)]
+        baseline: bool,
+    },
     /// Loading a million indicators into the matcher, and the cost of one lookup.
     Indicators {
         /// Indicators to generate and load (a mix of IPs, networks, domains and hashes).
@@ -757,6 +778,19 @@ fn run(command: Command) -> Result<()> {
                 analyze,
                 iocs_out,
             } => intel::bench(&dir, analyze, iocs_out.as_deref()),
+            BenchWhat::Retro {
+                signins,
+                indicators,
+                store,
+                batch,
+                baseline,
+            } => bench_retro::retro(bench_retro::RetroArgs {
+                signins,
+                indicators,
+                store,
+                batch,
+                baseline,
+            }),
             BenchWhat::Indicators { count, lookups } => {
                 if count == 0 || lookups == 0 {
                     anyhow::bail!("--count and --lookups must be at least 1");

@@ -25,24 +25,29 @@ pub struct HuntHistoryArgs {
 
 /// `30d`, `12h`, `90m` back from `now`, or an RFC 3339 instant.
 pub fn parse_since(s: &str, now: Timestamp) -> Result<Timestamp> {
+    parse_since_named(s, now, "--since")
+}
+
+/// [`parse_since`], naming the value `name` in errors (an option, a query parameter).
+pub fn parse_since_named(s: &str, now: Timestamp, name: &str) -> Result<Timestamp> {
     if let Ok(t) = s.parse::<Timestamp>() {
         return Ok(t);
     }
     let (n, unit) = s.split_at(s.len().saturating_sub(1));
     let n: i64 = n.parse().ok().filter(|n| *n >= 0).with_context(|| {
-        format!("--since {s:?}: give a duration back from now (30d, 12h, 90m) or an RFC 3339 time")
+        format!("{name} {s:?}: give a duration back from now (30d, 12h, 90m) or an RFC 3339 time")
     })?;
     let secs_per = match unit {
         "d" => 86_400,
         "h" => 3_600,
         "m" => 60,
         _ => bail!(
-            "--since {s:?}: the unit must be d, h or m (30d, 12h, 90m), or give an RFC 3339 time"
+            "{name} {s:?}: the unit must be d, h or m (30d, 12h, 90m), or give an RFC 3339 time"
         ),
     };
     n.checked_mul(secs_per)
         .and_then(|secs| now.checked_sub(SignedDuration::from_secs(secs)).ok())
-        .with_context(|| format!("--since {s:?} reaches before the earliest time Rampart knows"))
+        .with_context(|| format!("{name} {s:?} reaches before the earliest time Rampart knows"))
 }
 
 pub fn run(args: HuntHistoryArgs) -> Result<()> {

@@ -115,7 +115,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
         "rampart serve: listening on http://{addr} (store {})",
         store.describe()
     );
-    axum::serve(listener, app(AppState { engine }))
+    let state = AppState {
+        engine,
+        retro_window: config.retro_hunt.window(),
+    };
+    axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server failed")?;
@@ -149,6 +153,18 @@ async fn shutdown_signal() {
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
+    /// How far back a retro-hunt searches when indicators are added (`[retro_hunt]`).
+    pub retro_window: jiff::SignedDuration,
+}
+
+impl AppState {
+    /// The engine with the default settings (a 30-day retro-hunt window).
+    pub fn new(engine: Engine) -> AppState {
+        AppState {
+            engine,
+            retro_window: rampart_engine::DEFAULT_RETRO_WINDOW,
+        }
+    }
 }
 
 impl FromRef<AppState> for Engine {
@@ -168,6 +184,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/alerts/{id}", get(get_alert))
         .route("/api/v1/dead-letters", get(list_dead_letters))
         .route("/api/v1/dead-letters/{id}/retry", post(retry_dead_letter))
+        .route(
+            "/api/v1/indicators",
+            get(indicators::list).post(indicators::add),
+        )
+        .route("/api/v1/retro-hunts/{id}", get(indicators::retro_hunt))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -261,6 +282,17 @@ impl Caller {
             Role::MspAdmin => Ok(()),
             Role::Ingest => Err(ApiError::Forbidden(
                 "an ingest token can only ingest".to_owned(),
+            )),
+        }
+    }
+
+    /// Adding and listing indicators, and following retro-hunts, is for msp-admin tokens:
+    /// indicators are the MSP's intelligence across tenants.
+    fn may_manage_intel(&self) -> Result<(), ApiError> {
+        match self.0.role {
+            Role::MspAdmin => Ok(()),
+            Role::Ingest => Err(ApiError::Forbidden(
+                "an ingest token can only ingest; indicators need an msp-admin token".to_owned(),
             )),
         }
     }
@@ -439,6 +471,7 @@ fn alert_json(a: &AlertRow, history: Option<&[rampart_store::AuditEntry]>) -> Va
         "created_at": a.created_at.to_string(),
         "updated_at": a.updated_at.to_string(),
         "revision": a.revision,
+        "retro_hunt": rampart_engine::is_retro(f),
     });
     if let Some(h) = history {
         v["history"] = h
@@ -545,7 +578,32 @@ pub fn openapi_document() -> Value {
                     "time": {"type": "string", "format": "date-time"}, "title": {"type": "string"},
                     "event_ids": {"type": "array", "items": {"type": "string"}}, "evidence": {"type": "object"},
                     "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "revision": {"type": "integer"},
+                    "retro_hunt": {"type": "boolean", "description": "raised by a retro-hunt of stored sign-ins (its evidence carries the reason retro_hunt)"},
                     "history": {"type": "array", "items": {"type": "object"}, "description": "only on GET /api/v1/alerts/{id}"}
+                }},
+                "IndicatorsAdded": {"type": "object", "required": ["received", "added", "updated", "rejected", "skipped", "errors", "retro_hunt"], "properties": {
+                    "received": {"type": "integer", "description": "indicators read plus records rejected"},
+                    "added": {"type": "integer", "description": "new in the store"},
+                    "updated": {"type": "integer", "description": "merged into a stored indicator of the same value and provenance"},
+                    "rejected": {"type": "integer"},
+                    "skipped": {"type": "integer", "description": "records that hold nothing Rampart matches (e.g. MISP filename attributes)"},
+                    "errors": {"type": "array", "items": {"type": "object", "properties": {
+                        "location": {"type": "string", "description": "line N, object ID, or file"},
+                        "line": {"type": "integer"}, "reason": {"type": "string"}}}},
+                    "retro_hunt": {"type": ["object", "null"], "description": "the retro-hunt job started for the address indicators (null when there are none)", "properties": {
+                        "id": {"type": "integer"}, "status": {"type": "string"}, "since": {"type": "string", "format": "date-time"},
+                        "networks": {"type": "integer"}, "href": {"type": "string"}}}
+                }},
+                "RetroHunt": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+                    "actor": {"type": "string"}, "since": {"type": "string", "format": "date-time"},
+                    "indicators": {"type": "integer"}, "networks": {"type": "integer"},
+                    "progress": {"type": "object", "properties": {"ranges_total": {"type": "integer"}, "ranges_searched": {"type": "integer"}, "fraction": {"type": "number"}}},
+                    "candidates": {"type": "integer", "description": "stored sign-ins inside the networks"},
+                    "findings": {"type": "integer"},
+                    "alerts": {"type": "object", "properties": {"raised": {"type": "integer"}, "already_there": {"type": "integer"}}},
+                    "error": {"type": ["string", "null"]},
+                    "created_at": {"type": "string"}, "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]}
                 }},
                 "DeadLetter": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "tenant": {"type": "string"}, "batch_seq": {"type": ["integer", "null"]},
@@ -595,6 +653,41 @@ pub fn openapi_document() -> Value {
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
                 ],
                 "responses": {"200": {"description": "dead letters", "content": {"application/json": {"schema": {"type": "object", "properties": {"dead_letters": {"type": "array", "items": {"$ref": "#/components/schemas/DeadLetter"}}}}}}}, "401": err, "403": err}}},
+            "/api/v1/indicators": {
+                "post": {
+                    "summary": "add indicators to the store, then retro-hunt the stored sign-ins for them (msp-admin)",
+                    "security": secured,
+                    "parameters": [
+                        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "list", "stix", "misp"]}, "description": "default: detected from the body"},
+                        {"name": "source", "in": "query", "schema": {"type": "string", "default": "api"}, "description": "the feed name recorded as provenance"},
+                        {"name": "tlp", "in": "query", "schema": {"type": "string", "default": "amber"}, "description": "TLP for values the body gives none"},
+                        {"name": "tenant", "in": "query", "schema": {"type": "string"}, "description": "with alert: the indicators come from this tenant's confirmed alert (amber+strict and red then match this tenant only)"},
+                        {"name": "alert", "in": "query", "schema": {"type": "string"}},
+                        {"name": "since", "in": "query", "schema": {"type": "string"}, "description": "retro-hunt window: 30d, 12h, 90m or an RFC 3339 time (default: [retro_hunt] window_days, 30)"}
+                    ],
+                    "requestBody": {"required": true, "content": {"application/json": {}, "text/csv": {}, "text/plain": {}}},
+                    "responses": {
+                        "202": {"description": "stored; a retro-hunt job was started (Location: the job)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IndicatorsAdded"}}}},
+                        "200": {"description": "stored; no address indicator, so no retro-hunt", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IndicatorsAdded"}}}},
+                        "400": err, "401": err, "403": err, "404": err,
+                        "422": {"description": "nothing could be imported; errors say why", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IndicatorsAdded"}}}}
+                    }},
+                "get": {
+                    "summary": "stored indicators in insertion order, paged (msp-admin)",
+                    "security": secured,
+                    "parameters": [
+                        {"name": "kind", "in": "query", "schema": {"type": "string"}},
+                        {"name": "verdict", "in": "query", "schema": {"type": "string"}},
+                        {"name": "tag", "in": "query", "schema": {"type": "string"}},
+                        {"name": "after", "in": "query", "schema": {"type": "integer"}, "description": "next_after of the previous page"},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+                    ],
+                    "responses": {"200": {"description": "{indicators: [...], next_after: id or null}"}, "400": err, "401": err, "403": err}}},
+            "/api/v1/retro-hunts/{id}": {"get": {
+                "summary": "a retro-hunt job: status, progress, alerts raised (msp-admin)",
+                "security": secured,
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "the job", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetroHunt"}}}}, "401": err, "403": err, "404": err}}},
             "/api/v1/dead-letters/{id}/retry": {"post": {
                 "summary": "decode a dead letter again (e.g. after a configuration change) (msp-admin)",
                 "security": secured,
@@ -615,6 +708,9 @@ async fn settle(engine: &Engine) {
     );
 }
 
+#[cfg(test)]
+mod indicator_tests;
+mod indicators;
 #[cfg(test)]
 mod stream_tests;
 #[cfg(test)]

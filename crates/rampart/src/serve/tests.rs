@@ -10,16 +10,26 @@ use tower::ServiceExt;
 
 use super::{AppState, app, openapi_document, settle};
 
-const ADMIN: &str = "rmp_admin_token_for_tests";
-const ACME: &str = "rmp_ingest_acme_for_tests";
-const BRIGHT: &str = "rmp_ingest_brightline_for_tests";
+pub(super) const ADMIN: &str = "rmp_admin_token_for_tests";
+pub(super) const ACME: &str = "rmp_ingest_acme_for_tests";
+pub(super) const BRIGHT: &str = "rmp_ingest_brightline_for_tests";
 
-struct Fixture {
+pub(super) struct Fixture {
     _dir: tempfile::TempDir,
-    engine: Engine,
+    pub(super) engine: Engine,
 }
 
 async fn fixture(queue_capacity: usize, run_worker: bool) -> Fixture {
+    fixture_with(queue_capacity, run_worker, Default::default()).await
+}
+
+/// Two tenants (acme-dental, brightline-law), an msp-admin and one ingest token per
+/// tenant, and `indicators` for live detection.
+pub(super) async fn fixture_with(
+    queue_capacity: usize,
+    run_worker: bool,
+    indicators: rampart_intel::IndicatorSet,
+) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("rampart.sqlite"))
         .await
@@ -49,7 +59,7 @@ async fn fixture(queue_capacity: usize, run_worker: bool) -> Fixture {
         store,
         EngineConfig {
             tenants,
-            detect: DetectSettings::new(Default::default(), Default::default()),
+            detect: DetectSettings::new(Default::default(), indicators),
             queue_capacity,
             geoip: None,
             run_worker,
@@ -60,7 +70,7 @@ async fn fixture(queue_capacity: usize, run_worker: bool) -> Fixture {
     Fixture { _dir: dir, engine }
 }
 
-async fn call(
+pub(super) async fn call(
     engine: &Engine,
     method: Method,
     uri: &str,
@@ -71,12 +81,10 @@ async fn call(
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
-    let resp = app(AppState {
-        engine: engine.clone(),
-    })
-    .oneshot(req.body(Body::from(body)).unwrap())
-    .await
-    .unwrap();
+    let resp = app(AppState::new(engine.clone()))
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
@@ -87,7 +95,7 @@ async fn call(
     (status, value, headers)
 }
 
-async fn get(
+pub(super) async fn get(
     engine: &Engine,
     uri: &str,
     token: &str,
@@ -95,7 +103,7 @@ async fn get(
     call(engine, Method::GET, uri, Some(token), vec![]).await
 }
 
-async fn post(
+pub(super) async fn post(
     engine: &Engine,
     uri: &str,
     token: &str,
@@ -106,7 +114,7 @@ async fn post(
 
 /// An Entra Graph sign-in of `user` at `time` from `ip` in `city`, with an optional
 /// provider tenant id.
-fn graph_signin(
+pub(super) fn graph_signin(
     id: &str,
     user: &str,
     time: &str,
@@ -135,15 +143,15 @@ fn graph_signin(
     v
 }
 
-const NYC: (&str, &str, f64, f64) = ("New York", "US", 40.71, -74.0);
+pub(super) const NYC: (&str, &str, f64, f64) = ("New York", "US", 40.71, -74.0);
 const PHX: (&str, &str, f64, f64) = ("Phoenix", "US", 33.45, -112.07);
 
-fn body(records: &[Value]) -> Vec<u8> {
+pub(super) fn body(records: &[Value]) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "value": records })).unwrap()
 }
 
 /// POST `body` to `tenant`'s ingest route.
-async fn ingest(
+pub(super) async fn ingest(
     engine: &Engine,
     tenant: &str,
     token: &str,
@@ -180,6 +188,9 @@ fn api_routes() -> Vec<(Method, &'static str)> {
         (Method::GET, "/api/v1/alerts/1"),
         (Method::GET, "/api/v1/dead-letters"),
         (Method::POST, "/api/v1/dead-letters/1/retry"),
+        (Method::POST, "/api/v1/indicators"),
+        (Method::GET, "/api/v1/indicators"),
+        (Method::GET, "/api/v1/retro-hunts/1"),
     ]
 }
 
@@ -457,7 +468,8 @@ async fn the_openapi_document_lists_exactly_the_served_routes() {
             let p = p
                 .replace("/acme-dental/", "/{tenant}/")
                 .replace("/alerts/1", "/alerts/{id}")
-                .replace("/dead-letters/1/", "/dead-letters/{id}/");
+                .replace("/dead-letters/1/", "/dead-letters/{id}/")
+                .replace("/retro-hunts/1", "/retro-hunts/{id}");
             format!("{m} {p}")
         })
         .chain(["GET /healthz".to_owned()])
