@@ -83,7 +83,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<ApiToken, StoreError> {
         let qerr = self.query_err();
-        let mut tx = self.pool.begin().await.map_err(&qerr)?;
+        let mut tx = self.begin_write().await.map_err(&qerr)?;
         let now = now_us();
         let row = sqlx::query(
             "INSERT INTO api_tokens (name, role, tenant, token_hash, created_at) \
@@ -153,7 +153,7 @@ impl Store {
 
     /// Appends an entry to the audit log.
     pub async fn append_audit(&self, entry: &NewAudit<'_>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(self.query_err())?;
+        let mut tx = self.begin_write().await.map_err(self.query_err())?;
         self.append_audit_in(&mut tx, entry).await?;
         let row = sqlx::query("SELECT MAX(id) AS id FROM audit_log")
             .fetch_one(&mut *tx)

@@ -102,7 +102,7 @@ impl Store {
         w: &DetectionWrite<'_>,
     ) -> Result<DetectionReport, StoreError> {
         let qerr = self.query_err();
-        let mut tx = self.pool.begin().await.map_err(&qerr)?;
+        let mut tx = self.begin_write().await.map_err(&qerr)?;
         let mut report = DetectionReport::default();
         for (key, finding) in w.upserts {
             self.upsert_alert(&mut tx, key, finding, &mut report)
@@ -197,7 +197,7 @@ impl Store {
         findings: &[(String, Finding)],
     ) -> Result<DetectionReport, StoreError> {
         let qerr = self.query_err();
-        let mut tx = self.pool.begin().await.map_err(&qerr)?;
+        let mut tx = self.begin_write().await.map_err(&qerr)?;
         let mut report = DetectionReport::default();
         for (key, finding) in findings {
             let exists = sqlx::query("SELECT id FROM alerts WHERE alert_key = $1")

@@ -203,7 +203,7 @@ impl Store {
 impl IndicatorRepo for Store {
     async fn upsert_many(&self, indicators: &[Indicator]) -> Result<UpsertReport, StoreError> {
         let qerr = self.query_err();
-        let mut tx = self.pool.begin().await.map_err(&qerr)?;
+        let mut tx = self.begin_write().await.map_err(&qerr)?;
         let mut report = UpsertReport::default();
         for indicator in indicators {
             if self.upsert_indicator(&mut tx, indicator).await? {

@@ -145,7 +145,7 @@ impl Store {
     /// reader that has seen seq N will never later find a smaller one committed).
     pub async fn commit_batch(&self, batch: &NewBatch<'_>) -> Result<BatchReceipt, StoreError> {
         let qerr = self.query_err();
-        let mut tx = self.pool.begin().await.map_err(&qerr)?;
+        let mut tx = self.begin_write().await.map_err(&qerr)?;
         if self.backend() == Backend::Postgres {
             sqlx::query("LOCK TABLE batches IN SHARE ROW EXCLUSIVE MODE")
                 .execute(&mut *tx)
@@ -399,7 +399,7 @@ impl Store {
             if rows.is_empty() {
                 return Ok(filled);
             }
-            let mut tx = self.pool.begin().await.map_err(self.query_err())?;
+            let mut tx = self.begin_write().await.map_err(self.query_err())?;
             for r in &rows {
                 let key = self.decode_signin(r)?.ip.map_or_else(String::new, ip_key);
                 sqlx::query("UPDATE signins SET ip_key = $1 WHERE id = $2")
@@ -513,7 +513,7 @@ impl Store {
     /// Sets a checkpoint on its own (detection stores its checkpoint with its alerts:
     /// [`Store::store_detection`]).
     pub async fn set_checkpoint(&self, name: &str, position: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(self.query_err())?;
+        let mut tx = self.begin_write().await.map_err(self.query_err())?;
         self.set_checkpoint_in(&mut tx, name, position).await?;
         tx.commit().await.map_err(self.query_err())
     }

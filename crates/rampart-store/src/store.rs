@@ -236,6 +236,19 @@ impl Store {
         Ok(())
     }
 
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a deferred transaction that
+    /// reads first fails with `SQLITE_BUSY` at its first write when another connection
+    /// committed in between, which the busy timeout does not retry.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     pub(crate) fn query_err(&self) -> impl Fn(sqlx::Error) -> StoreError + '_ {
         |source| StoreError::Query {
             db: self.db.clone(),

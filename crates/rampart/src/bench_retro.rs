@@ -56,7 +56,7 @@ fn mix(mut z: u64) -> u64 {
 /// The k-th address of the pool sign-ins come from.
 fn pool_ip(k: u64) -> IpAddr {
     let h = mix(k ^ 0x5EED);
-    if h % 20 == 0 {
+    if h.is_multiple_of(20) {
         let lo = u128::from(mix(h));
         IpAddr::V6(Ipv6Addr::from(
             (0x2001_0db8_u128 << 96) | (lo & ((1 << 80) - 1)),
@@ -136,7 +136,7 @@ fn generate_indicators(k: usize, pool: u64, end: Timestamp) -> Vec<Indicator> {
                         .map(|n| n.trunc())
                         .unwrap_or_default(),
                 ))
-            } else if roll % 10 == 0 {
+            } else if roll.is_multiple_of(10) {
                 Observable::Ip(pool_ip(rng.below(pool)))
             } else {
                 let first = 11 + rng.below(212) as u32;
