@@ -523,10 +523,11 @@ impl Item {
                 if let Some(want) = self.exists {
                     return v.is_some() == want;
                 }
-                // A scalar's text is folded once for all the item's string patterns.
+                // A string's text is folded once for all the item's string patterns. A
+                // number's is written only if a string pattern needs it (`leaf_match`).
                 let text = match v {
-                    Some(FieldValue::List(_)) | None => None,
-                    Some(x) => x.as_text(),
+                    Some(x @ (FieldValue::Str(_) | FieldValue::Bool(_))) => x.as_text(),
+                    _ => None,
                 };
                 let text = text.as_deref().map(pattern::Text::new);
                 let one = |alts: &Vec<Leaf>| {

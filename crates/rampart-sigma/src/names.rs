@@ -24,6 +24,7 @@ pub(crate) struct FoldMap<V> {
 #[derive(Debug)]
 struct Entry<V> {
     words: Words,
+    /// The name in ASCII lower case.
     name: Box<[u8]>,
     value: V,
 }
@@ -85,6 +86,26 @@ impl Words {
     }
 }
 
+fn word_at(b: &[u8], i: usize) -> Option<u64> {
+    b.get(i..)?
+        .first_chunk::<8>()
+        .map(|w| u64::from_le_bytes(*w))
+}
+
+/// Whether the bytes between the end words of `key` and of `name` (ASCII lower case, of
+/// the same length, over 16 bytes) are equal ASCII-case-insensitively.
+#[inline]
+fn middle_eq(name: &[u8], key: &[u8]) -> bool {
+    let mut i = 8;
+    while i + 8 < key.len() {
+        match (word_at(name, i), word_at(key, i)) {
+            (Some(a), Some(b)) if a == lower8(b) => i += 8,
+            _ => return false,
+        }
+    }
+    true
+}
+
 fn len_bit(n: usize) -> u64 {
     1u64 << n.min(63)
 }
@@ -102,7 +123,8 @@ impl<V> FoldMap<V> {
         };
         let mask = size - 1;
         for (name, value) in items {
-            let name = name.into_bytes().into_boxed_slice();
+            let mut name = name.into_bytes().into_boxed_slice();
+            name.make_ascii_lowercase();
             let words = Words::of(&name);
             map.lens |= len_bit(name.len());
             let mut i = (words.hash() >> map.shift) as usize;
@@ -128,12 +150,7 @@ impl<V> FoldMap<V> {
             let e = self
                 .entries
                 .get(self.buckets.get(i)?.checked_sub(1)? as usize)?;
-            if e.words == words
-                && (key.len() <= 16
-                    || e.name
-                        .get(8..key.len() - 8)?
-                        .eq_ignore_ascii_case(key.get(8..key.len() - 8)?))
-            {
+            if e.words == words && (key.len() <= 16 || middle_eq(&e.name, key)) {
                 return Some(&e.value);
             }
             i = (i + 1) & mask;
@@ -168,6 +185,19 @@ mod tests {
         assert_eq!(map.get(b"ABCDEFGH_MIDDLE_IJKLMNOP"), Some(&1));
         assert_eq!(map.get(b"abcdefgh_middlf_ijklmnop"), None);
         assert_eq!(map.get(b"abcdefgh_middle_ijklmnoq"), None);
+        // Every length past 16, a difference at every position.
+        for len in 17..=41 {
+            let name: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            let map = FoldMap::new(vec![(name.clone(), len)]);
+            assert_eq!(map.get(name.to_ascii_uppercase().as_bytes()), Some(&len));
+            for at in 0..len {
+                let mut key = name.clone().into_bytes();
+                key[at] = b'-';
+                assert_eq!(map.get(&key), None, "{len} {at}");
+            }
+        }
     }
 
     #[test]

@@ -127,9 +127,39 @@ enum Gate {
     Three(u8, u8, u8),
 }
 
+/// `0x01` in every byte.
+const LSB: u64 = 0x0101_0101_0101_0101;
+
+/// Non-zero when some byte of `w` is zero.
+fn has_zero(w: u64) -> u64 {
+    w.wrapping_sub(LSB) & !w & 0x8080_8080_8080_8080
+}
+
 impl Gate {
     /// Whether `hay` may hold a literal.
+    #[inline]
     fn admits(self, hay: &[u8]) -> bool {
+        // Most texts are short: look at them eight bytes at a time here, rather than call
+        // the vectorised search.
+        if hay.len() <= 32 {
+            let (a, b, c) = match self {
+                Gate::Open => return true,
+                Gate::One(a) => (a, a, a),
+                Gate::Two(a, b) => (a, b, b),
+                Gate::Three(a, b, c) => (a, b, c),
+            };
+            let [a, b, c] = [a, b, c].map(|x| u64::from(x) * LSB);
+            let has = |w: u64| has_zero(w ^ a) | has_zero(w ^ b) | has_zero(w ^ c) != 0;
+            let mut chunks = hay.chunks_exact(8);
+            let found = chunks
+                .by_ref()
+                .any(|ch| has(u64::from_le_bytes(ch.try_into().unwrap_or([0; 8]))));
+            return found
+                || chunks
+                    .remainder()
+                    .iter()
+                    .any(|x| [a, b, c].contains(&(u64::from(*x) * LSB)));
+        }
         match self {
             Gate::Open => true,
             Gate::One(a) => memchr::memchr(a, hay).is_some(),
@@ -753,11 +783,10 @@ impl RuleSet {
     }
 
     /// Computes the candidate rules for `event` (into `s.bits`, a bitset over rule
-    /// indices) and returns the field values read on the way.
-    fn prepare<'e>(&self, event: &'e dyn Event, s: &mut Scratch) -> Known<'e> {
+    /// indices) and keeps the field values read on the way in `known` (emptied here).
+    fn prepare<'e>(&self, event: &'e dyn Event, s: &mut Scratch, known: &mut Known<'e>) {
         let Scratch {
             bits,
-            pos,
             exact,
             ambiguous,
             roots,
@@ -766,12 +795,9 @@ impl RuleSet {
         } = s;
         bits.clear();
         bits.extend_from_slice(&self.always);
-        let mut known = Known {
-            pos: std::mem::take(pos),
-            vals: SmallVec::new(),
-        };
         known.pos.clear();
         known.pos.extend_from_slice(&self.template);
+        known.vals.clear();
         // Per value taken from the visit: whether its key is the slot's path exactly. A
         // path with only other-case keys, several of them, is left to the lookup (which
         // prefers the exact key, then the first other-case one).
@@ -865,20 +891,20 @@ impl RuleSet {
                             && let Some(f) = self.fields.get(*id)
                         {
                             set(done, *id);
-                            Self::mark_read(f, &mut known, event, bits);
+                            Self::mark_read(f, known, event, bits);
                         }
                     }
                 }
             }
             for id in &self.free_fields {
                 if let Some(f) = self.fields.get(*id) {
-                    Self::mark_read(f, &mut known, event, bits);
+                    Self::mark_read(f, known, event, bits);
                 }
             }
         } else {
             known.pos.fill(UNKNOWN);
             for f in &self.fields {
-                Self::mark_read(f, &mut known, event, bits);
+                Self::mark_read(f, known, event, bits);
             }
         }
         if let Some(kw) = &self.keywords {
@@ -887,7 +913,6 @@ impl RuleSet {
                 false
             });
         }
-        known
     }
 
     /// Runs `f` with this thread's scratch buffers, borrowed in place; with fresh ones when
@@ -917,7 +942,11 @@ impl RuleSet {
     /// Same result as `rules()[i].matches(event)` for every `i`.
     pub fn matches(&self, event: &dyn Event, mut f: impl FnMut(usize)) {
         self.with_scratch(|s| {
-            let known = self.prepare(event, s);
+            let mut known = Known {
+                pos: std::mem::take(&mut s.pos),
+                vals: SmallVec::new(),
+            };
+            self.prepare(event, s, &mut known);
             let ctx = Ctx {
                 event,
                 known: Some(&known),
@@ -947,7 +976,11 @@ impl RuleSet {
     /// ascending; for measuring how selective the index is.
     pub fn candidate_indices(&self, event: &dyn Event) -> Vec<usize> {
         self.with_scratch(|s| {
-            let known = self.prepare(event, s);
+            let mut known = Known {
+                pos: std::mem::take(&mut s.pos),
+                vals: SmallVec::new(),
+            };
+            self.prepare(event, s, &mut known);
             s.pos = known.pos;
             let mut out = Vec::new();
             for (w, word) in s.bits.iter().enumerate() {
@@ -1104,6 +1137,23 @@ mod tests {
         let g = Gate::for_literals(&lits(&["kq", "qz"]));
         assert_eq!(g, Gate::Two(b'q', b'Q'));
         assert!(g.admits(b"xQx") && g.admits(b"q") && !g.admits(b"kz"));
+        // Every position of short and long texts.
+        for g in [
+            Gate::One(b'/'),
+            Gate::Two(b'q', b'Q'),
+            Gate::Three(b'.', b'/', 0xa4),
+        ] {
+            for len in 0..70 {
+                assert!(!g.admits(&vec![b'x'; len]), "{g:?} {len}");
+                for at in 0..len {
+                    for &b in &g.bytes() {
+                        let mut t = vec![b'x'; len];
+                        t[at] = b;
+                        assert!(g.admits(&t), "{g:?} {len} {at}");
+                    }
+                }
+            }
+        }
         // Too many bytes: open.
         assert_eq!(Gate::for_literals(&lits(&["ab", "cd", "ef"])), Gate::Open);
         assert_eq!(Gate::for_literals(&lits(&[])), Gate::Open);
