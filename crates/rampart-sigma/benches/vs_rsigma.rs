@@ -185,12 +185,13 @@ fn workload(label: &str, both: &diff::Both, events: &[Value]) -> String {
     println!(
         "workload {label}: rules={} events={} rampart_matches={pairs} differences={raw} \
          (explained {explained}) rampart_s={ours_s:.3} rsigma_s={theirs_s:.3} \
-         index: always={} never={} fields={} literals={} exact={} keywords={} paths={} \
+         index: always={} never={} pairs={} fields={} literals={} exact={} keywords={} paths={} \
          mean_candidates={:.1}",
         both.ours.len(),
         events.len(),
         st.always,
         st.never,
+        st.pairs,
         st.fields,
         st.literals,
         st.exact,

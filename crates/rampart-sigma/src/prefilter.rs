@@ -6,17 +6,24 @@
 //! - a field is present ([`Atom::Present`]),
 //! - a field's text contains a literal ([`Atom::Literal`]; the longest literal of a string
 //!   pattern, in the folded form the matcher compares),
+//! - a field's folded text, or its number, is a whole value ([`Atom::Equals`],
+//!   [`Atom::Number`]), or its text is not ASCII ([`Atom::NonAscii`]),
 //! - some string of the event contains a literal ([`Atom::Keyword`], keyword searches).
 //!
-//! `and` keeps the cheapest child's condition (any one child is necessary), `or` unions its
-//! children, `not`, `null`, `exists: false` and implied field values make a rule
-//! unconstrained ([`Need::Any`]): such rules are always evaluated.
+//! `and` keeps its most selective child condition and, when one is cheap to check (whole
+//! values only), a second one: both must then hold ([`Need::Both`]). `or` unions its
+//! children (keeping one condition of each), `not`, `null`, `exists: false` and implied
+//! field values make a rule unconstrained ([`Need::Any`]): such rules are always evaluated.
 //!
-//! Per event, the index reads each indexed field once, runs one Aho-Corasick automaton per
-//! field over its text (plus one over every string, for keywords), and marks the rules whose
-//! atoms hold. Only marked rules and the always-evaluated ones are then matched, in rule
-//! order. The index over-approximates: it may select a rule that then does not match, never
-//! skip one that would.
+//! Per event, the index reads each indexed field once (the top-level keys through one
+//! visit, looked up in a [`FoldMap`]), looks its whole values up, runs its Aho-Corasick
+//! automaton over its text when the text holds one of the few bytes every literal needs
+//! ([`Gate`]), does the same over every string for keywords, and marks the rules whose atoms
+//! hold, in two halves of a bitset (a rule's first condition, its second). Only the rules
+//! marked in both halves (a rule without a second condition is marked in the second half
+//! from the start) and the always-evaluated ones are then matched, in rule order. The
+//! index over-approximates: it may select a rule that then does not match, never skip one
+//! that would.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -48,11 +55,22 @@ pub(crate) enum Atom {
     Keyword(String),
 }
 
-/// A necessary condition: `Any` (none known), or an OR of atoms (empty: never matches).
+/// A necessary condition: `Any` (none known), an OR of atoms (empty: never matches), or two
+/// such ORs that must both hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Need {
     Any,
     OneOf(Vec<Atom>),
+    Both(Vec<Atom>, Vec<Atom>),
+}
+
+/// Whether an AND's second condition is worth checking: whole values only (a lookup per
+/// value; literals would mean more automata to run, presence selects too much).
+fn cheap_second(atoms: &[Atom]) -> bool {
+    !atoms.is_empty()
+        && atoms
+            .iter()
+            .all(|a| matches!(a, Atom::Equals(..) | Atom::Number(..)))
 }
 
 impl Need {
@@ -64,43 +82,59 @@ impl Need {
         Need::OneOf(Vec::new())
     }
 
-    /// An OR: all children's atoms; `Any` when one child is `Any`.
+    /// An OR: all children's atoms; `Any` when one child is `Any`. Of a child's two
+    /// conditions, the more selective one is kept (an OR of ANDs is not an AND).
     pub(crate) fn any_of(it: impl IntoIterator<Item = Need>) -> Self {
         let mut out = Vec::new();
         for n in it {
             match n {
                 Need::Any => return Need::Any,
                 Need::OneOf(v) => out.extend(v),
+                Need::Both(a, b) => out.extend(if cost_of(&a) <= cost_of(&b) { a } else { b }),
             }
         }
         out.dedup();
         Need::OneOf(out)
     }
 
-    /// An AND: any one child is necessary; keep the cheapest.
+    /// An AND: every child's conditions are necessary; keep the most selective, and the
+    /// most selective of the others that is cheap to check ([`cheap_second`]).
     pub(crate) fn all_of(it: impl IntoIterator<Item = Need>) -> Self {
-        it.into_iter()
-            .min_by(|a, b| a.cost().total_cmp(&b.cost()))
-            .unwrap_or(Need::Any)
-    }
-
-    /// How likely the condition is to hold on an unrelated event (lower is more selective).
-    fn cost(&self) -> f64 {
-        match self {
-            Need::Any => f64::INFINITY,
-            Need::OneOf(v) => v
-                .iter()
-                .map(|a| match a {
-                    Atom::Present(_) => 50.0,
-                    Atom::Equals(..) | Atom::Number(..) => 2.0,
-                    Atom::NonAscii(_) => 5.0,
-                    // A literal implies its field's presence: never costlier.
-                    Atom::Literal(_, l) => (60.0 / l.len() as f64).clamp(1.0, 45.0),
-                    Atom::Keyword(l) => (60.0 / l.len() as f64).max(1.0) + 5.0,
-                })
-                .sum(),
+        let mut sets: Vec<Vec<Atom>> = Vec::new();
+        for n in it {
+            match n {
+                Need::Any => {}
+                Need::OneOf(v) => sets.push(v),
+                Need::Both(a, b) => sets.extend([a, b]),
+            }
+        }
+        // Stable: among equally selective conditions, the first written is kept.
+        sets.sort_by(|a, b| cost_of(a).total_cmp(&cost_of(b)));
+        let mut sets = sets.into_iter();
+        let Some(first) = sets.next() else {
+            return Need::Any;
+        };
+        match sets.find(|b| cheap_second(b)) {
+            Some(second) if !first.is_empty() => Need::Both(first, second),
+            _ => Need::OneOf(first),
         }
     }
+}
+
+/// How likely an OR of atoms is to hold on an unrelated event (lower is more selective;
+/// none: 0, it never holds).
+fn cost_of(atoms: &[Atom]) -> f64 {
+    atoms
+        .iter()
+        .map(|a| match a {
+            Atom::Present(_) => 50.0,
+            Atom::Equals(..) | Atom::Number(..) => 2.0,
+            Atom::NonAscii(_) => 5.0,
+            // A literal implies its field's presence: never costlier.
+            Atom::Literal(_, l) => (60.0 / l.len() as f64).clamp(1.0, 45.0),
+            Atom::Keyword(l) => (60.0 / l.len() as f64).max(1.0) + 5.0,
+        })
+        .sum()
 }
 
 /// Literals and the rules each one selects, compiled to one automaton.
@@ -317,6 +351,13 @@ fn root_segment(path: &str) -> String {
     path.split('.').next().unwrap_or("").to_ascii_lowercase()
 }
 
+/// The candidate bitset's words (see [`RuleSet::new`]): a rule is a candidate when its bit
+/// is set in both halves.
+fn candidate_words(bits: &[u64]) -> impl Iterator<Item = (usize, u64)> + '_ {
+    let (a, b) = bits.split_at(bits.len() / 2);
+    a.iter().zip(b).map(|(x, y)| x & y).enumerate()
+}
+
 fn set(bits: &mut [u64], i: usize) {
     if let Some(w) = bits.get_mut(i / 64) {
         *w |= 1u64 << (i % 64);
@@ -530,6 +571,9 @@ pub struct RuleSetStats {
     pub always: usize,
     /// Rules that can never match (e.g. `3 of` two selections): never evaluated.
     pub never: usize,
+    /// Rules selected by two necessary conditions, both of which must hold (from an
+    /// `and`); the others by one.
+    pub pairs: usize,
     /// Distinct event fields the index reads.
     pub fields: usize,
     /// Distinct (field, literal) pairs.
@@ -563,7 +607,9 @@ pub struct RuleSetStats {
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    /// Bitset of the always-evaluated rules: the start of every event's candidate set.
+    /// The start of every event's two-half candidate bitset (see [`candidate_words`]): the
+    /// always-evaluated rules in both halves, the rules without a second condition in the
+    /// second.
     always: Vec<u64>,
     fields: Vec<FieldIx>,
     /// Every distinct path the rules read (see [`Known`]).
@@ -595,8 +641,13 @@ impl RuleSet {
         for rule in &mut rules {
             rule.targets_mut(&mut |t| t.assign_slots(&mut |p| table.slot(p)));
         }
+        // The candidate bitset has two halves: a rule is a candidate when its bit is set in
+        // both. An atom of a rule's (first) condition sets its bit in the first half, one
+        // of its second condition ([`Need::Both`]) in the second; rules without a second
+        // condition have their second bit set from the start.
         let words = rules.len().div_ceil(64);
-        let mut always = vec![0u64; words];
+        let second = words * 64;
+        let mut always = vec![0u64; 2 * words];
         let mut field_ids: HashMap<Vec<String>, usize> = HashMap::new();
         let mut present: Vec<Vec<usize>> = Vec::new();
         let mut literals: Vec<HashMap<String, Vec<usize>>> = Vec::new();
@@ -620,41 +671,48 @@ impl RuleSet {
                 }
                 id
             };
+        // Files atom `a` as setting bit `bit`.
+        let mut register = |a: Atom, bit: usize| match a {
+            Atom::Present(p) => {
+                let id = field_of(p, &mut present, &mut literals);
+                present[id].push(bit);
+            }
+            Atom::Literal(p, lit) => {
+                let id = field_of(p, &mut present, &mut literals);
+                literals[id].entry(lit).or_default().push(bit);
+            }
+            Atom::Equals(p, text) => {
+                let id = field_of(p, &mut present, &mut literals);
+                let e = equals.entry(id).or_default().entry(text).or_default();
+                e.push(bit);
+            }
+            Atom::Number(p, key) => {
+                let id = field_of(p, &mut present, &mut literals);
+                let e = numbers.entry(id).or_default().entry(key).or_default();
+                e.push(bit);
+            }
+            Atom::NonAscii(p) => {
+                let id = field_of(p, &mut present, &mut literals);
+                non_ascii.entry(id).or_default().push(bit);
+            }
+            Atom::Keyword(lit) => keywords.entry(lit).or_default().push(bit),
+        };
         for (idx, rule) in rules.iter().enumerate() {
             match rule.need() {
                 Need::Any => {
                     set(&mut always, idx);
+                    set(&mut always, second + idx);
                     stats.always += 1;
                 }
                 Need::OneOf(atoms) if atoms.is_empty() => stats.never += 1,
                 Need::OneOf(atoms) => {
-                    for a in atoms {
-                        match a {
-                            Atom::Present(p) => {
-                                let id = field_of(p, &mut present, &mut literals);
-                                present[id].push(idx);
-                            }
-                            Atom::Literal(p, lit) => {
-                                let id = field_of(p, &mut present, &mut literals);
-                                literals[id].entry(lit).or_default().push(idx);
-                            }
-                            Atom::Equals(p, text) => {
-                                let id = field_of(p, &mut present, &mut literals);
-                                let e = equals.entry(id).or_default().entry(text).or_default();
-                                e.push(idx);
-                            }
-                            Atom::Number(p, key) => {
-                                let id = field_of(p, &mut present, &mut literals);
-                                let e = numbers.entry(id).or_default().entry(key).or_default();
-                                e.push(idx);
-                            }
-                            Atom::NonAscii(p) => {
-                                let id = field_of(p, &mut present, &mut literals);
-                                non_ascii.entry(id).or_default().push(idx);
-                            }
-                            Atom::Keyword(lit) => keywords.entry(lit).or_default().push(idx),
-                        }
-                    }
+                    set(&mut always, second + idx);
+                    atoms.into_iter().for_each(|a| register(a, idx));
+                }
+                Need::Both(a, b) => {
+                    stats.pairs += 1;
+                    a.into_iter().for_each(|a| register(a, idx));
+                    b.into_iter().for_each(|b| register(b, second + idx));
                 }
             }
         }
@@ -782,8 +840,7 @@ impl RuleSet {
         self.stats
     }
 
-    /// Computes the candidate rules for `event` (into `s.bits`, a bitset over rule
-    /// indices) and keeps the field values read on the way in `known` (emptied here).
+    /// Computes the candidate rules for `event` (into `s.bits`, see [`candidate_words`]) and keeps the field values read on the way in `known` (emptied here).
     fn prepare<'e>(&self, event: &'e dyn Event, s: &mut Scratch, known: &mut Known<'e>) {
         let Scratch {
             bits,
@@ -951,8 +1008,7 @@ impl RuleSet {
                 event,
                 known: Some(&known),
             };
-            for (w, word) in s.bits.iter().enumerate() {
-                let mut word = *word;
+            for (w, mut word) in candidate_words(&s.bits) {
                 while word != 0 {
                     let i = w * 64 + word.trailing_zeros() as usize;
                     word &= word - 1;
@@ -983,8 +1039,7 @@ impl RuleSet {
             self.prepare(event, s, &mut known);
             s.pos = known.pos;
             let mut out = Vec::new();
-            for (w, word) in s.bits.iter().enumerate() {
-                let mut word = *word;
+            for (w, mut word) in candidate_words(&s.bits) {
                 while word != 0 {
                     out.push(w * 64 + word.trailing_zeros() as usize);
                     word &= word - 1;
@@ -1100,6 +1155,42 @@ mod tests {
         assert!(
             s.candidate_indices(&json!({"Image": "C:\\Y.exe"}))
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_and_selects_by_both_of_its_most_selective_conditions() {
+        let s = set(&[
+            "    sel: {Status: Success, App: foo}\n    condition: sel",
+            "    a: {Status: Success}\n    b: {App|contains: bar}\n    c: {Other: x}\n    condition: (a and b) or c",
+            "    sel: {Status: Success, App|exists: true}\n    condition: sel",
+            "    a: {Status: Success}\n    b: {App: foo}\n    condition: a and not b",
+        ]);
+        assert_eq!(s.stats().pairs, 1);
+        // Both conditions, or neither counts.
+        assert!(
+            s.candidate_indices(&json!({"Status": "success"}))
+                .contains(&2)
+        );
+        assert!(
+            !s.candidate_indices(&json!({"Status": "success"}))
+                .contains(&0)
+        );
+        assert!(!s.candidate_indices(&json!({"App": "FOO"})).contains(&0));
+        assert_eq!(
+            matching(&s, &json!({"Status": "success", "App": "FOO"})),
+            vec![0, 2]
+        );
+        // An OR of ANDs keeps one condition per branch.
+        assert_eq!(
+            matching(&s, &json!({"Status": "success", "App": "xbarx"})),
+            vec![1, 2, 3]
+        );
+        assert_eq!(matching(&s, &json!({"Other": "x"})), vec![1]);
+        assert!(!s.candidate_indices(&json!({"App": "bar"})).contains(&1));
+        assert!(
+            s.candidate_indices(&json!({"Status": "success"}))
+                .contains(&1)
         );
     }
 
