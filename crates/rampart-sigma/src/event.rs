@@ -172,11 +172,37 @@ pub trait Event {
         let _ = f;
         false
     }
+
+    /// [`Event::field`], for an event none of whose top-level names contains a `.` (the
+    /// [`crate::RuleSet`] knows, from [`Event::visit_fields`]): an implementation may skip
+    /// looking for a dotted `path`, or its dotted prefixes, among the top-level names. The
+    /// default calls [`Event::field`].
+    fn field_in_plain_names(&self, path: &str) -> Option<FieldValue<'_>> {
+        self.field(path)
+    }
 }
 
 impl Event for serde_json::Value {
     fn field(&self, path: &str) -> Option<FieldValue<'_>> {
         lookup(self, path)
+    }
+
+    fn field_in_plain_names(&self, path: &str) -> Option<FieldValue<'_>> {
+        // With no dotted top-level name, a dotted path can only go down from the top-level
+        // name equal to its first segment (`lookup` would first try the whole path and its
+        // longer prefixes as names).
+        match path.split_once('.') {
+            Some((head, rest)) if !path.starts_with('[') => {
+                let mut found = Vec::new();
+                descend(get_key(self.as_object()?, head)?, rest, &mut found, 1);
+                match found.len() {
+                    0 => None,
+                    1 => found.pop(),
+                    _ => Some(FieldValue::List(found)),
+                }
+            }
+            _ => lookup(self, path),
+        }
     }
 
     fn any_text(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
@@ -389,6 +415,34 @@ mod tests {
         assert_eq!(e.field(""), None);
         assert_eq!(e.field("..."), None);
         assert_eq!(json!([1, 2]).field("a"), None);
+    }
+
+    #[test]
+    fn plain_names_shortcut_finds_what_field_finds() {
+        let e = json!({"a": {"b": {"c": 1}, "b.c": 2}, "Up": {"Low": [{"x": 1}, {"x": 2}]},
+            "l": [{"k": "v1"}, {"k": "v2"}], "s": "x",
+            "ExtendedProperties": [{"Name": "RequestType", "Value": "Cmsi:Cmsi"}]});
+        for p in [
+            "a.b.c",
+            "a.b",
+            "a.b.c.d",
+            "up.low.x",
+            "UP.LOW",
+            "l.k",
+            "s",
+            "s.t",
+            "missing.x",
+            "a",
+            "",
+            ".",
+            "a.",
+            ".a",
+            "ExtendedProperties.[Name=RequestType].Value",
+            "[Name=RequestType].Value",
+        ] {
+            assert_eq!(e.field_in_plain_names(p), e.field(p), "{p}");
+        }
+        assert_eq!(json!([1]).field_in_plain_names("a.b"), None);
     }
 
     #[test]

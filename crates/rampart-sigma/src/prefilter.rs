@@ -449,9 +449,21 @@ pub(crate) struct Known<'e> {
     pos: Vec<u32>,
     /// On the stack for the few values an event usually gives (no allocation per event).
     vals: SmallVec<[FieldValue<'e>; 8]>,
+    /// Whether the event listed its top-level names and none contains a `.`: then paths
+    /// are looked up with [`Event::field_in_plain_names`].
+    plain_names: bool,
 }
 
 impl<'e> Known<'e> {
+    /// `event.field(path)`.
+    fn lookup(plain_names: bool, path: &str, event: &'e dyn Event) -> Option<FieldValue<'e>> {
+        if plain_names {
+            event.field_in_plain_names(path)
+        } else {
+            event.field(path)
+        }
+    }
+
     /// The value of `path` (whose slot is `slot`) in `event`: the same as
     /// `event.field(path)`.
     pub(crate) fn get<'k>(
@@ -464,18 +476,19 @@ impl<'e> Known<'e> {
             Some(ABSENT) => None,
             Some(i) if i != UNKNOWN => match self.vals.get(i as usize) {
                 Some(v) => Some(Cow::Borrowed(v)),
-                None => event.field(path).map(Cow::Owned),
+                None => Self::lookup(self.plain_names, path, event).map(Cow::Owned),
             },
-            _ => event.field(path).map(Cow::Owned),
+            _ => Self::lookup(self.plain_names, path, event).map(Cow::Owned),
         }
     }
 
     /// Like [`Known::get`], keeping a looked-up value for later readers.
     fn resolve(&mut self, slot: u32, path: &str, event: &'e dyn Event) -> Option<usize> {
+        let plain_names = self.plain_names;
         let p = self.pos.get_mut(slot as usize)?;
         match *p {
             ABSENT => None,
-            UNKNOWN => match event.field(path) {
+            UNKNOWN => match Self::lookup(plain_names, path, event) {
                 Some(v) => {
                     *p = self.vals.len() as u32;
                     self.vals.push(v);
@@ -862,18 +875,23 @@ impl RuleSet {
         ambiguous.clear();
         roots.clear();
         roots.resize(self.roots.div_ceil(64), 0);
+        // Whether some top-level name has a `.` (only looked for when there are dotted
+        // paths).
+        let mut dotted = false;
         let visited = event.visit_fields(&mut |key, value| {
             // A plain key is a name; a dotted key can hold a dotted path (by its first
             // segment), not a plain one. Names never contain a `.`.
             let kb = key.as_bytes();
             let (entry, plain) = match self.names.get(kb) {
                 Some(e) => (e, true),
+                // Without dotted paths, dotted names matter to no one.
+                None if self.roots == 0 => return,
                 None => {
-                    let found = (self.roots > 0)
-                        .then(|| memchr::memchr(b'.', kb))
-                        .flatten()
-                        .and_then(|i| self.names.get(kb.get(..i)?));
-                    match found {
+                    let Some(i) = memchr::memchr(b'.', kb) else {
+                        return;
+                    };
+                    dotted = true;
+                    match kb.get(..i).and_then(|s| self.names.get(s)) {
                         Some(e) => (e, false),
                         None => return,
                     }
@@ -927,6 +945,7 @@ impl RuleSet {
                 }
             }
         });
+        known.plain_names = visited && self.roots > 0 && !dotted;
         if visited {
             for s in ambiguous.iter() {
                 if let Some(p) = known.pos.get_mut(*s as usize)
@@ -1002,6 +1021,7 @@ impl RuleSet {
             let mut known = Known {
                 pos: std::mem::take(&mut s.pos),
                 vals: SmallVec::new(),
+                plain_names: false,
             };
             self.prepare(event, s, &mut known);
             let ctx = Ctx {
@@ -1035,6 +1055,7 @@ impl RuleSet {
             let mut known = Known {
                 pos: std::mem::take(&mut s.pos),
                 vals: SmallVec::new(),
+                plain_names: false,
             };
             self.prepare(event, s, &mut known);
             s.pos = known.pos;
@@ -1121,6 +1142,18 @@ mod tests {
         // A literal dotted key first, then the nested path.
         assert_eq!(matching(&s, &json!({"a.b": 1, "a": {"b": 2}})), vec![4, 6]);
         assert_eq!(matching(&s, &json!({"A": {"B": 2}})), vec![5, 6]);
+        // Three segments: through a dotted name, or a dotted name below a plain one.
+        let t = set(&["    sel: {a.b.c: 1}\n    condition: sel"]);
+        assert_eq!(
+            matching(&t, &json!({"a.b": {"c": 1}, "a": {"b": 2}})),
+            vec![0]
+        );
+        assert_eq!(
+            matching(&t, &json!({"a": {"b.c": 1, "b": {"c": 2}}})),
+            vec![0]
+        );
+        assert_eq!(matching(&t, &json!({"A": {"B": {"C": [2, 1]}}})), vec![0]);
+        assert!(matching(&t, &json!({"a": {"b": {"c": 2}}, "x.y": 1})).is_empty());
         assert_eq!(matching(&s, &json!({"x": null})), vec![6, 7]);
         assert_eq!(matching(&s, &json!({"l": ["y", "XZ"]})), vec![6, 8]);
         assert_eq!(matching(&s, &json!([{"Image": "a"}])), vec![6]);
