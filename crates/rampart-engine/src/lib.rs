@@ -155,6 +155,8 @@ struct Inner {
     parked: std::sync::Mutex<Option<mpsc::Receiver<i64>>>,
     /// Retro-hunt jobs to run (their ids), one at a time.
     retro_jobs: mpsc::UnboundedSender<i64>,
+    /// The last batch seq whose findings are stored, published after every round.
+    detected: tokio::sync::watch::Sender<i64>,
 }
 
 /// The running engine. Cloning shares it.
@@ -190,6 +192,7 @@ impl Engine {
             ingest_lock: tokio::sync::Mutex::new(()),
             parked: std::sync::Mutex::new(None),
             retro_jobs: retro_tx,
+            detected: tokio::sync::watch::Sender::new(0),
         });
         let worker = if inner.config.run_worker {
             tokio::spawn(run_worker(Arc::downgrade(&inner), rx))
@@ -221,6 +224,13 @@ impl Engine {
 
     pub fn queue_capacity(&self) -> usize {
         self.inner.queue.max_capacity()
+    }
+
+    /// The last batch seq whose findings are stored as alerts, as the detection worker
+    /// publishes it after each round (0 until its first round). A batch's alerts are
+    /// visible once this reaches the seq its ingest answered with.
+    pub fn detected(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.inner.detected.subscribe()
     }
 
     /// Committed batches not yet through detection.
@@ -479,6 +489,11 @@ async fn run_worker(inner: std::sync::Weak<Inner>, mut rx: mpsc::Receiver<i64>) 
             let Some(inner) = inner.upgrade() else { return };
             match round(&inner, detection.take()).await {
                 Ok((d, behind)) => {
+                    inner.detected.send_if_modified(|p| {
+                        let moved = *p != d.position();
+                        *p = d.position();
+                        moved
+                    });
                     detection = Some(d);
                     behind
                 }

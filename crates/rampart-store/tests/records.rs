@@ -616,3 +616,68 @@ async fn retro_hunt_jobs_keep_status_and_progress() {
     })
     .await;
 }
+
+/// Ingest and detection write side by side (as `serve` does): a batch commit and a
+/// detection write that reads the alerts before writing them must both wait for the
+/// other, never fail with "database is locked".
+#[tokio::test(flavor = "current_thread")]
+async fn ingest_and_detection_write_side_by_side_without_lock_errors() {
+    each_backend(async |store: Store| {
+        let acme = tenant("acme");
+        let ingest = {
+            let store = store.clone();
+            let acme = acme.clone();
+            tokio::spawn(async move {
+                for i in 0..60 {
+                    let signins: Vec<SignIn> = (0..20)
+                        .map(|j| {
+                            signin(
+                                "acme",
+                                "a@acme.test",
+                                "2026-11-01T10:00:00Z",
+                                &format!("r{i}-{j}"),
+                            )
+                        })
+                        .collect();
+                    store
+                        .commit_batch(&NewBatch {
+                            tenant: &acme,
+                            origin: "test",
+                            signins: &signins,
+                            skipped: 0,
+                            dead_letters: &[],
+                            resolves: None,
+                        })
+                        .await
+                        .map_err(|e| format!("batch {i}: {e}"))?;
+                }
+                Ok::<(), String>(())
+            })
+        };
+        let detect = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..60 {
+                    let f = finding(
+                        "acme",
+                        "a@acme.test",
+                        "2026-11-01T10:00:00Z",
+                        &format!("s{}", i % 7),
+                        if i % 2 == 0 { "high" } else { "medium" },
+                    );
+                    store
+                        .store_detection(&[(format!("k{}", i % 7), f)], ("detect", i))
+                        .await
+                        .map_err(|e| format!("detection write {i}: {e}"))?;
+                }
+                Ok::<(), String>(())
+            })
+        };
+        ingest.await.unwrap().unwrap();
+        detect.await.unwrap().unwrap();
+        let stored = store.signins_in_batches(0, i64::MAX).await.unwrap();
+        assert_eq!(stored.len(), 60 * 20);
+        assert_eq!(store.checkpoint("detect").await.unwrap(), Some(59));
+    })
+    .await;
+}

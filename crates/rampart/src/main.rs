@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_retro;
+mod bench_serve;
 mod builtin_rules;
 mod config;
 mod hunt;
@@ -477,6 +478,36 @@ enum BenchWhat {
         #[arg(long)]
         baseline: bool,
     },
+    /// The service over HTTP (ingest API, store, detection worker) driven by clients in the
+    /// same process: sustained sign-ins/s, then ingest-to-alert latency at a fixed rate.
+    /// Last line: `serve: store=… sustained_eps=… p50_ms=… p99_ms=…`.
+    Serve {
+        /// Sign-ins for the throughput phase.
+        #[arg(long, default_value_t = 200_000)]
+        events: usize,
+        /// Distinct users among them.
+        #[arg(long, default_value_t = 20_000)]
+        identities: usize,
+        /// Sign-ins per request in the throughput phase.
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Concurrent HTTP clients in the throughput phase.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Sign-ins per second in the latency phase (0: skip it).
+        #[arg(long, default_value_t = 2_000)]
+        rate: usize,
+        /// Length of the latency phase.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Run on PostgreSQL (a scratch schema in this database, dropped afterwards)
+        /// instead of a new SQLite file.
+        #[arg(long, value_name = "postgres://…")]
+        store: Option<String>,
+        /// Committed batches that may wait for detection before ingest answers 429.
+        #[arg(long, default_value_t = 64)]
+        queue_capacity: usize,
+    },
     /// Loading a million indicators into the matcher, and the cost of one lookup.
     Indicators {
         /// Indicators to generate and load (a mix of IPs, networks, domains and hashes).
@@ -790,6 +821,25 @@ fn run(command: Command) -> Result<()> {
                 store,
                 batch,
                 baseline,
+            }),
+            BenchWhat::Serve {
+                events,
+                identities,
+                batch,
+                clients,
+                rate,
+                seconds,
+                store,
+                queue_capacity,
+            } => bench_serve::run(bench_serve::ServeBench {
+                events,
+                identities,
+                batch,
+                clients,
+                rate,
+                seconds,
+                store,
+                queue_capacity,
             }),
             BenchWhat::Indicators { count, lookups } => {
                 if count == 0 || lookups == 0 {
