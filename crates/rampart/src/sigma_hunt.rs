@@ -16,7 +16,8 @@ use rampart_model::{
     SigmaEventRef, SigmaEvidence, SigmaRuleRef, SourceFormat, TenantId,
 };
 use rampart_sigma::{
-    CorrelationHit, CorrelationRule, CorrelationType, Correlator, CorrelatorConfig, LogSource, Rule,
+    CorrelationHit, CorrelationRule, CorrelationType, Correlator, CorrelatorConfig, LogSource,
+    Rule, RuleSet,
 };
 use rampart_sources::RawRecord;
 use serde_json::Value;
@@ -111,7 +112,9 @@ const MAX_LISTED_EVENTS: usize = 50;
 
 /// A loaded rule set, evaluating raw records as they are read.
 pub struct SigmaHunt {
-    rules: Vec<Rule>,
+    /// The rules behind their candidate index: a record is evaluated only against the
+    /// rules whose necessary values it holds.
+    rules: RuleSet,
     correlator: Correlator<Contributing>,
     pending: Vec<Pending>,
     findings: Vec<Finding>,
@@ -185,7 +188,7 @@ impl SigmaHunt {
                 rejected: set.errors.len(),
                 ..SigmaStats::default()
             },
-            rules: set.rules,
+            rules: RuleSet::new(set.rules),
             correlator,
             pending: Vec::new(),
             findings: Vec::new(),
@@ -213,14 +216,21 @@ impl SigmaHunt {
             }
         };
         let sources = log_sources(raw.format, &value);
-        let mut routed = false;
+        let routed = self
+            .rules
+            .rules()
+            .iter()
+            .any(|rule| routes(&rule.meta().logsource, sources));
+        let mut matched = Vec::new();
+        if routed {
+            self.rules.matches(&value, |i| matched.push(i));
+        }
         let mut correlated = Vec::new();
-        for (i, rule) in self.rules.iter().enumerate() {
-            if !routes(&rule.meta().logsource, sources) {
+        for i in matched {
+            let Some(rule) = self.rules.rules().get(i) else {
                 continue;
-            }
-            routed = true;
-            if !rule.matches(&value) {
+            };
+            if !routes(&rule.meta().logsource, sources) {
                 continue;
             }
             self.stats.matches += 1;
@@ -271,7 +281,7 @@ impl SigmaHunt {
                 log_sources(format, &Value::Null),
                 log_sources(format, &serde_json::json!({"category": "AuditLogs"})),
             ];
-            rules.iter().any(|r| {
+            rules.rules().iter().any(|r| {
                 all_sources
                     .iter()
                     .any(|sources| routes(&r.meta().logsource, sources))
