@@ -1,6 +1,8 @@
 //! Alerts: findings stored under an idempotent key, so detection can run again over the
 //! same events (after a crash, or with more context) without raising anything twice.
 
+use std::collections::HashSet;
+
 use jiff::Timestamp;
 use rampart_model::Finding;
 use sqlx::any::AnyRow;
@@ -74,6 +76,9 @@ pub struct Snapshot {
     pub position: i64,
     pub body: String,
 }
+
+/// Alerts per statement of [`Store::raise_new_alerts`] (11 parameters each).
+const ALERTS_PER_STATEMENT: usize = 500;
 
 impl Store {
     /// Upserts findings as alerts by their key and moves the checkpoint `name` to
@@ -199,18 +204,83 @@ impl Store {
         let qerr = self.query_err();
         let mut tx = self.begin_write().await.map_err(&qerr)?;
         let mut report = DetectionReport::default();
-        for (key, finding) in findings {
-            let exists = sqlx::query("SELECT id FROM alerts WHERE alert_key = $1")
-                .bind(key.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(&qerr)?;
-            if exists.is_some() {
-                report.unchanged += 1;
-            } else {
-                self.upsert_alert(&mut tx, key, finding, &mut report)
-                    .await?;
+        let mut seen: HashSet<&str> = HashSet::new();
+        // In chunks: one query finds the keys already alerted on, one multi-row INSERT
+        // raises the rest, one more audits them (a retro-hunt may raise thousands).
+        for chunk in findings.chunks(ALERTS_PER_STATEMENT) {
+            let mut q = Sql::new("SELECT alert_key FROM alerts WHERE alert_key IN (");
+            for (i, (key, _)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind(Bind::Text(key.clone()));
             }
+            q.push(")");
+            let existing: HashSet<String> = q
+                .fetch_all_in(self, &mut tx)
+                .await?
+                .iter()
+                .map(|r| self.get_str(r, "alert_key"))
+                .collect::<Result<_, _>>()?;
+            let new: Vec<&(String, Finding)> = chunk
+                .iter()
+                .filter(|(key, _)| !existing.contains(key) && seen.insert(key.as_str()))
+                .collect();
+            report.unchanged += (chunk.len() - new.len()) as u64;
+            if new.is_empty() {
+                continue;
+            }
+            let now = now_us();
+            let mut q = Sql::new(
+                "INSERT INTO alerts (alert_key, kind, severity, score, tenant, user_name, time, title, \
+                 status, finding, created_at, updated_at, revision) VALUES ",
+            );
+            for (i, (key, f)) in new.iter().enumerate() {
+                let body = serde_json::to_string(f).map_err(|source| StoreError::Serialize {
+                    value: format!("finding {key}"),
+                    source,
+                })?;
+                q.push(if i > 0 { ", (" } else { "(" });
+                q.bind(Bind::Text(key.clone())).push(", ");
+                q.bind(Bind::text(f.kind.as_str())).push(", ");
+                q.bind(Bind::text(f.severity.as_str())).push(", ");
+                q.bind(Bind::I64(i64::from(f.score))).push(", ");
+                q.bind(Bind::text(f.tenant.as_str())).push(", ");
+                q.bind(Bind::Text(f.user.clone())).push(", ");
+                q.bind(Bind::I64(f.time.as_microsecond())).push(", ");
+                q.bind(Bind::Text(f.title.clone())).push(", 'new', ");
+                q.bind(Bind::Text(body)).push(", ");
+                q.bind(Bind::I64(now)).push(", ");
+                q.bind(Bind::I64(now)).push(", 0)");
+            }
+            q.push(" RETURNING id, alert_key");
+            let ids: std::collections::HashMap<String, i64> = q
+                .fetch_all_in(self, &mut tx)
+                .await?
+                .iter()
+                .map(|r| Ok((self.get_str(r, "alert_key")?, self.get_i64(r, "id")?)))
+                .collect::<Result<_, StoreError>>()?;
+            report.inserted += new.len() as u64;
+            let mut q = Sql::new(
+                "INSERT INTO audit_log (at, actor, action, tenant, subject, detail) VALUES ",
+            );
+            for (i, (key, f)) in new.iter().enumerate() {
+                let id = ids.get(key).copied().unwrap_or_default();
+                let detail = serde_json::json!({
+                    "kind": f.kind.as_str(),
+                    "severity": f.severity.as_str(),
+                    "key": key,
+                })
+                .to_string();
+                q.push(if i > 0 { ", (" } else { "(" });
+                q.bind(Bind::I64(now)).push(", ");
+                q.bind(Bind::text("engine")).push(", ");
+                q.bind(Bind::text("alert.raised")).push(", ");
+                q.bind(Bind::text(f.tenant.as_str())).push(", ");
+                q.bind(Bind::Text(format!("alert:{id}"))).push(", ");
+                q.bind(Bind::Text(detail)).push(")");
+            }
+            q.fetch_all_in(self, &mut tx).await?;
         }
         tx.commit().await.map_err(&qerr)?;
         Ok(report)

@@ -50,6 +50,22 @@ impl Sql {
         self.push(" AND ").push(condition).bind(value)
     }
 
+    /// [`Sql::fetch_all`] inside a transaction.
+    pub(crate) async fn fetch_all_in(
+        self,
+        store: &Store,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.text));
+        for b in self.binds {
+            q = match b {
+                Bind::I64(v) => q.bind(v),
+                Bind::Text(v) => q.bind(v),
+            };
+        }
+        q.fetch_all(&mut **tx).await.map_err(store.query_err())
+    }
+
     pub(crate) async fn fetch_all(self, store: &Store) -> Result<Vec<AnyRow>, StoreError> {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(self.text));
         for b in self.binds {

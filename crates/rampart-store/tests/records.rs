@@ -681,3 +681,68 @@ async fn ingest_and_detection_write_side_by_side_without_lock_errors() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn new_alerts_are_raised_once_and_existing_ones_left_alone() {
+    each_backend(async |store: Store| {
+        // An alert detection raised under k0.
+        let live = finding("acme", "a@acme.test", "2026-11-01T10:00:00Z", "r0", "high");
+        store
+            .store_detection(&[("k0".to_owned(), live.clone())], ("detect", 1))
+            .await
+            .unwrap();
+        // More findings than one statement holds, one under k0 (with other text) and one
+        // key twice.
+        let mut findings: Vec<(String, Finding)> = (1..=600)
+            .map(|i| {
+                (
+                    format!("k{i}"),
+                    finding(
+                        "acme",
+                        &format!("u{i}@acme.test"),
+                        "2026-11-02T10:00:00Z",
+                        &format!("r{i}"),
+                        "medium",
+                    ),
+                )
+            })
+            .collect();
+        let mut other = live.clone();
+        other.title = "a retro-hunt's finding".into();
+        findings.push(("k0".to_owned(), other));
+        findings.push(findings[300].clone());
+        let r = store.raise_new_alerts(&findings).await.unwrap();
+        assert_eq!((r.inserted, r.amended, r.unchanged), (600, 0, 2));
+        let all = store
+            .alerts(&AlertFilter {
+                limit: Some(1000),
+                ..AlertFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 601);
+        assert_eq!(
+            store.alert_counts().await.unwrap(),
+            vec![("password_spray".to_owned(), 601)]
+        );
+        let k0 = all.iter().find(|a| a.key == "k0").unwrap();
+        assert_eq!(
+            (k0.revision, &k0.finding),
+            (0, &live),
+            "left as detection raised it"
+        );
+        let k5 = all.iter().find(|a| a.key == "k5").unwrap();
+        assert_eq!(k5.finding, findings[4].1);
+        let audit = store
+            .audit(Some(&format!("alert:{}", k5.id)), 10)
+            .await
+            .unwrap();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0].action, "alert.raised");
+        assert_eq!(audit[0].detail["key"], "k5");
+        // Again: nothing raised.
+        let r = store.raise_new_alerts(&findings).await.unwrap();
+        assert_eq!((r.inserted, r.unchanged), (0, 602));
+    })
+    .await;
+}
