@@ -49,7 +49,7 @@ use rampart_model::TenantId;
 pub use event::{EventKey, event_order};
 pub use hunt::{HuntOutput, HuntStats, apply, hunt, hunt_with};
 pub use rampart_intel::IndicatorSet;
-pub use shared::Change;
+pub use shared::{Change, finding_key};
 pub use stream::{Detector, DetectorSize, SnapshotError};
 pub use travel::{Leg, Params};
 

@@ -36,6 +36,13 @@ pub enum Change {
     Withdraw { key: String },
 }
 
+/// The stable key of a finding in [`Change`]: its kind, tenant, user and the record id of
+/// the first sign-in it is about. A finding built elsewhere about the same sign-in (a
+/// retro-hunt's) gets the same key from here, so one alert stands for both.
+pub fn finding_key(kind: FindingKind, tenant: &str, user: &str, record_id: &str) -> String {
+    format!("{}|{tenant}|{user}|{record_id}", kind.as_str())
+}
+
 /// Findings merge per (kind, tenant, user, far-side IP).
 type GroupKey = (FindingKind, TenantId, String, Option<IpAddr>);
 
@@ -760,13 +767,7 @@ impl Shared {
             .iter()
             .filter_map(|(chain, _)| {
                 let first = chain.first()?;
-                let key = format!(
-                    "{}|{}|{}|{}",
-                    g.0.as_str(),
-                    g.1,
-                    g.2,
-                    first.subject.record_id
-                );
+                let key = finding_key(g.0, g.1.as_str(), &g.2, &first.subject.record_id);
                 fold(chain).map(|f| (key, f))
             })
             .collect();

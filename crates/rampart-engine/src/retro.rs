@@ -176,12 +176,11 @@ async fn raise(store: &Store, findings: &[Finding]) -> Result<DetectionReport, E
 /// detection gives a finding about that one sign-in (`rampart_detect::Change::Upsert`), so
 /// a sign-in already alerted on live is recognised.
 pub fn retro_key(f: &Finding) -> String {
-    format!(
-        "{}|{}|{}|{}",
-        f.kind.as_str(),
-        f.tenant,
-        f.user,
-        f.event_ids.last().map(String::as_str).unwrap_or("")
+    rampart_detect::finding_key(
+        f.kind,
+        f.tenant.as_str(),
+        &f.user,
+        f.event_ids.last().map(String::as_str).unwrap_or(""),
     )
 }
 

@@ -204,20 +204,19 @@ impl Store {
     /// Drops a PostgreSQL schema and everything in it (tests clean up after themselves).
     #[doc(hidden)]
     pub async fn drop_schema_for_tests(&self, schema: &str) -> Result<(), StoreError> {
-        if !schema.starts_with("rampart_test_") || self.backend != Backend::Postgres {
-            return Ok(());
-        }
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&self.pool)
-            .await
-            .map_err(self.query_err())?;
-        Ok(())
+        self.drop_scratch_schema(schema, "rampart_test_").await
     }
 
     /// Drops a PostgreSQL schema a benchmark made (`rampart_bench_…`) and everything in it.
     #[doc(hidden)]
     pub async fn drop_bench_schema(&self, schema: &str) -> Result<(), StoreError> {
-        if !schema.starts_with("rampart_bench_") || self.backend != Backend::Postgres {
+        self.drop_scratch_schema(schema, "rampart_bench_").await
+    }
+
+    /// Drops `schema` on PostgreSQL when its name starts with `prefix` (a scratch schema
+    /// of a test or benchmark); anything else is left alone.
+    async fn drop_scratch_schema(&self, schema: &str, prefix: &str) -> Result<(), StoreError> {
+        if !schema.starts_with(prefix) || self.backend != Backend::Postgres {
             return Ok(());
         }
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))

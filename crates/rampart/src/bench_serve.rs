@@ -67,7 +67,7 @@ async fn open(spec: Option<&str>, dir: &std::path::Path) -> Result<(Store, Optio
             Ok((store, None))
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            let schema = format!("rampart_test_bench_serve_{}", std::process::id());
+            let schema = format!("rampart_bench_serve_{}", std::process::id());
             let store = Store::open_postgres(url, Some(&schema))
                 .await
                 .with_context(|| format!("cannot open a scratch schema {schema} in {url}"))?;
@@ -141,7 +141,7 @@ async fn bench(args: ServeBench) -> Result<()> {
     server.abort();
     worker.abort();
     if let Some(schema) = schema
-        && let Err(e) = store.drop_schema_for_tests(&schema).await
+        && let Err(e) = store.drop_bench_schema(&schema).await
     {
         eprintln!("could not drop the scratch schema {schema}: {e}");
     }
