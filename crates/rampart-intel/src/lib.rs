@@ -17,7 +17,7 @@ pub mod normalize;
 pub mod report;
 pub mod warninglist;
 
-pub use bench::{BenchReport, bench_indicators};
+pub use bench::{BenchReport, KindTimes, bench_indicators};
 pub use import::{
     Format, ImportIssue, ImportOptions, ImportReport, Location, MISP_MANIFEST, Undated, import,
     import_csv, import_list, import_misp, import_misp_feed, import_path, import_stix,

@@ -265,7 +265,8 @@ impl<A: Bits> Prefixes<A> {
 
 /// How many labels a domain has, capped at 63 (a bit index).
 fn label_count(domain: &str) -> u32 {
-    (domain.bytes().filter(|&b| b == b'.').count() + 1).min(63) as u32
+    let dots: u32 = domain.bytes().map(|b| u32::from(b == b'.')).sum();
+    dots.saturating_add(1).min(63)
 }
 
 /// A set of indicators with fast lookup for every observable kind.
@@ -695,35 +696,67 @@ impl IndicatorSet {
     }
 
     /// The domain itself, then each parent down to two labels; only at label counts some
-    /// domain indicator has.
+    /// domain indicator has. Labels are found by one scan of the bytes (this runs for
+    /// every domain and URL an event carries).
     fn collect_domain<'a>(&'a self, domain: &str, host: bool, at: i64, out: &mut impl Sink<'a>) {
         if self.domain_labels == 0 {
             return;
         }
-        let mut d = domain;
-        let mut labels = d.bytes().filter(|&b| b == b'.').count() + 1;
-        let mut first = true;
-        loop {
-            let present = labels >= 63 || self.domain_labels & (1 << labels) != 0;
-            if present && let Some(ids) = self.domains.get(d) {
-                let how = match (host, first) {
-                    (true, _) => MatchHow::Host,
-                    (false, true) => MatchHow::Exact,
-                    (false, false) => MatchHow::Subdomain,
-                };
-                self.push_live(ids.as_slice(), how, at, out);
-            }
-            first = false;
-            match d.split_once('.') {
-                Some((_, parent)) if parent.contains('.') => {
-                    d = parent;
-                    labels -= 1;
+        // Where each label starts, the first at 0; names deeper than the inline room (rare)
+        // spill into a vector.
+        let mut inline = [0usize; INLINE_LABELS];
+        let mut spill = Vec::new();
+        let mut labels = 1;
+        for (i, &b) in domain.as_bytes().iter().enumerate() {
+            if b == b'.' {
+                if labels < INLINE_LABELS {
+                    inline[labels] = i + 1;
+                } else {
+                    if spill.is_empty() {
+                        spill.extend_from_slice(&inline);
+                    }
+                    spill.push(i + 1);
                 }
-                _ => break,
+                labels += 1;
+            }
+        }
+        let starts = if spill.is_empty() {
+            &inline[..labels]
+        } else {
+            &spill[..]
+        };
+        for (k, &start) in starts.iter().enumerate() {
+            let remaining = labels - k;
+            if k > 0 && remaining < 2 {
+                break;
+            }
+            if self.domain_labels & (1 << remaining.min(63)) != 0 {
+                self.probe_domain(&domain[start..], host, k == 0, at, out);
             }
         }
     }
+
+    fn probe_domain<'a>(
+        &'a self,
+        d: &str,
+        host: bool,
+        first: bool,
+        at: i64,
+        out: &mut impl Sink<'a>,
+    ) {
+        if let Some(ids) = self.domains.get(d) {
+            let how = match (host, first) {
+                (true, _) => MatchHow::Host,
+                (false, true) => MatchHow::Exact,
+                (false, false) => MatchHow::Subdomain,
+            };
+            self.push_live(ids.as_slice(), how, at, out);
+        }
+    }
 }
+
+/// Label starts kept on the stack in [`IndicatorSet::collect_domain`].
+const INLINE_LABELS: usize = 16;
 
 /// Where a lookup hands its matches: in order, most specific key first, and told when one
 /// key's indicators are done.
@@ -1081,6 +1114,29 @@ mod tests {
             }
         }
         assert!(compared > 1000, "{compared}");
+    }
+
+    #[test]
+    fn deep_names_find_their_listed_parents_past_the_inline_room() {
+        let mut set = IndicatorSet::new();
+        set.insert(ind(ObservableKind::Domain, "evil.example", "two labels"));
+        let deep: String = (0..40).map(|i| format!("l{i}.")).collect::<String>() + "evil.example";
+        set.insert(ind(ObservableKind::Domain, &deep, "forty-two labels"));
+        let query = format!("x.{deep}");
+        let found = descs(&set, ObservableKind::Domain, &query);
+        assert_eq!(
+            found,
+            vec![
+                ("forty-two labels".to_owned(), MatchHow::Subdomain),
+                ("two labels".to_owned(), MatchHow::Subdomain),
+            ]
+        );
+        // A name past the label-count cap (63) is still looked up whole and by parents.
+        let deeper = "m.".repeat(70) + "evil.example";
+        assert_eq!(
+            descs(&set, ObservableKind::Domain, &deeper),
+            vec![("two labels".to_owned(), MatchHow::Subdomain)]
+        );
     }
 
     #[test]

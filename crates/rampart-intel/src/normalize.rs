@@ -530,13 +530,27 @@ pub fn normalize_url(v: &str) -> Result<String, &'static str> {
 
 /// The host of a normalized URL (without brackets for IPv6).
 pub fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
-    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // Byte scans (the matcher calls this for every URL an event carries); every position
+    // cut at is an ASCII delimiter, so the slices stay on character boundaries.
+    let b = url.as_bytes();
+    let scheme_end = (0..b.len().saturating_sub(2)).find(|&i| &b[i..i + 3] == b"://")?;
+    let rest = &url[scheme_end + 3..];
+    let end = rest
+        .bytes()
+        .position(|c| c == b'/' || c == b'?')
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let hostport = match authority.bytes().rposition(|c| c == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
     if let Some(v6) = hostport.strip_prefix('[') {
-        return v6.split(']').next();
+        return Some(v6.find(']').map_or(v6, |close| &v6[..close]));
     }
-    Some(hostport.rsplit_once(':').map_or(hostport, |(h, _)| h))
+    Some(match hostport.bytes().rposition(|c| c == b':') {
+        Some(colon) => &hostport[..colon],
+        None => hostport,
+    })
 }
 
 fn normalize_email(v: &str) -> Option<String> {
@@ -769,6 +783,44 @@ mod tests {
                 let _ = parse(k, v);
             }
             let _ = url_host(v);
+        }
+    }
+
+    /// The byte-scanning `url_host` against the plain string splits it replaced.
+    #[test]
+    fn url_host_agrees_with_plain_splits() {
+        fn reference(url: &str) -> Option<&str> {
+            let rest = url.split_once("://")?.1;
+            let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+            let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if let Some(v6) = hostport.strip_prefix('[') {
+                return v6.split(']').next();
+            }
+            Some(hostport.rsplit_once(':').map_or(hostport, |(h, _)| h))
+        }
+        let urls = [
+            "https://evil.example/x",
+            "https://evil.example:8443/x?y=1",
+            "http://u:p@host.example:80/a@b",
+            "https://u@[2001:db8::1]:8443/x",
+            "https://[2001:db8::1]/x",
+            "https://[2001:db8::1",
+            "https://host?x=://y",
+            "a:b://c/d",
+            "://",
+            ":/",
+            "",
+            "https://",
+            "https://@",
+            "https://:",
+            "https://é.example/ü",
+            "ftp://a.b.c.d:21",
+            "https://x.example?q",
+            "no scheme at all",
+            "x://y://z/",
+        ];
+        for u in urls {
+            assert_eq!(url_host(u), reference(u), "{u:?}");
         }
     }
 

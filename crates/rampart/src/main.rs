@@ -857,6 +857,16 @@ fn run(command: Command) -> Result<()> {
                     report.load_wall_s,
                     report.lookup_wall_ns
                 );
+                eprintln!(
+                    "  (queries read cold from the bench's whole list instead: {:.0} ns)",
+                    report.cold_lookup_ns
+                );
+                for k in &report.by_kind {
+                    eprintln!(
+                        "  {:<6} listed {:>5.0} ns, unlisted {:>5.0} ns",
+                        k.kind, k.listed_ns, k.unlisted_ns
+                    );
+                }
                 println!("{report}");
                 Ok(())
             }
