@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use rampart_detect::{Change, DetectConfig, Detector, IndicatorSet};
+
+use crate::LiveIndicators;
 use rampart_store::{DetectionReport, DetectionWrite, Store};
 
 use crate::EngineError;
@@ -17,11 +19,19 @@ pub const DETECT_CHECKPOINT: &str = "detect";
 /// waits for the next).
 const MAX_BATCHES_PER_ROUND: i64 = 256;
 
+/// How often a server looks for indicators another process wrote, by default.
+pub const DEFAULT_INDICATOR_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What detection needs besides the store.
 #[derive(Clone)]
 pub struct DetectSettings {
     pub detect: Arc<DetectConfig>,
-    pub indicators: Arc<IndicatorSet>,
+    /// The `--indicators` files plus the store's indicators, kept current; each round
+    /// judges against the set as it stands when the round starts.
+    pub indicators: LiveIndicators,
+    /// How often the engine looks for indicators (and retro-hunt jobs) another process
+    /// wrote to the store.
+    pub indicator_poll: std::time::Duration,
     /// Identity partitions of the detector, each judged on its own thread.
     pub partitions: usize,
     /// A snapshot of the detector is stored with the round's checkpoint once this many
@@ -31,12 +41,15 @@ pub struct DetectSettings {
 }
 
 impl DetectSettings {
-    /// One partition per core; a snapshot every 20,000 sign-ins. Allowed lateness is the
-    /// detector's (`Params::allowed_lateness_h`, 48 h by default).
+    /// One partition per core; a snapshot every 20,000 sign-ins; the store polled for
+    /// indicators every [`DEFAULT_INDICATOR_POLL`]. `indicators` are the fixed ones (the
+    /// `--indicators` files); the store's join them when the engine starts. Allowed
+    /// lateness is the detector's (`Params::allowed_lateness_h`, 48 h by default).
     pub fn new(detect: DetectConfig, indicators: IndicatorSet) -> DetectSettings {
         DetectSettings {
             detect: Arc::new(detect),
-            indicators: Arc::new(indicators),
+            indicators: LiveIndicators::new(indicators),
+            indicator_poll: DEFAULT_INDICATOR_POLL,
             partitions: std::thread::available_parallelism().map_or(1, |n| n.get()),
             snapshot_every: 20_000,
         }
@@ -118,11 +131,13 @@ impl Detection {
         let new = store.signins_in_batches(self.position, upto).await?;
         let count = new.len() as u64;
         let snapshot_due = self.since_snapshot + count >= settings.snapshot_every;
-        let s = settings.clone();
+        let detect = Arc::clone(&settings.detect);
+        // One set for the whole round, whatever is added meanwhile.
+        let indicators = settings.indicators.current();
         let (detector, changes, snapshot) = tokio::task::spawn_blocking(move || {
             let mut detector = self.detector;
             let batch = new.into_iter().map(|s| s.signin).collect();
-            let changes = detector.process(batch, &s.detect, &s.indicators);
+            let changes = detector.process(batch, &detect, &indicators);
             let snapshot = if snapshot_due {
                 match detector.snapshot() {
                     Ok(bytes) => String::from_utf8(bytes).ok(),

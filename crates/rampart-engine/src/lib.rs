@@ -39,10 +39,30 @@
 //! round; tenant prevalence, the IP indexes (sprays, cross-tenant correlation) and merging
 //! are shared and tenant-keyed.
 //!
+//! **Indicators, live** ([`LiveIndicators`], in [`DetectSettings::indicators`]): detection
+//! matches the `--indicators` files plus every indicator in the store (with its
+//! provenance and TLP, so an `amber+strict`/`red` indicator from one tenant's alert
+//! matches only that tenant; decay and expiry as stored). The set is loaded at start and
+//! swapped whole when indicators change — a round takes it once, so it judges all its
+//! sign-ins against one set. Changes are applied to a copy, never reloaded: the store
+//! stamps each write with a revision, and a refresh reads only the rows written after the
+//! revision it last saw (new rows inserted, changed rows — verdict, confidence, expiry —
+//! updated in place). [`Engine::refresh_indicators`] runs after an API add; every
+//! [`DetectSettings::indicator_poll`] (2 s by default) the engine reads the store's
+//! revision (one indexed `MAX`) to follow what another process wrote (`rampart
+//! indicators import`, another server on the same PostgreSQL). Rows are never removed
+//! from the store, so none are unloaded.
+//!
 //! **Retro-hunts** ([`Engine::queue_retro_hunt`]): when indicators are added, a job
 //! searches the stored sign-ins of a window for them and raises `indicator_match` alerts
 //! marked `retro_hunt`, never rewriting an alert and never raising one twice (see
-//! [`retro_hunt`]). Jobs run one at a time beside detection, their progress stored.
+//! [`retro_hunt`]). Jobs run one at a time beside detection, their progress stored. The
+//! runner also takes, every poll, jobs another process queued in the store (`rampart
+//! indicators import` queues one), claiming each so two servers never run one job; it
+//! refreshes the indicators before each job and judges with the live set. A sign-in
+//! stored before its indicator arrived but detected after is found by both live
+//! detection and the retro-hunt: both key the finding with the detector's own key, so it
+//! is one alert whichever writes first (the later write amends or leaves it).
 //!
 //! Positions are batch sequence numbers, so a message bus can later drive
 //! [`Detection::run`] with its own partitioning and acknowledgements.
@@ -52,6 +72,7 @@
 
 mod decode;
 mod detect;
+mod live;
 mod metrics;
 mod retro;
 mod tenants;
@@ -67,7 +88,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub use decode::{DecodedBatch, decode_batch};
-pub use detect::{DETECT_CHECKPOINT, DetectSettings, Detection};
+pub use detect::{DEFAULT_INDICATOR_POLL, DETECT_CHECKPOINT, DetectSettings, Detection};
+pub use live::{LiveIndicators, Refreshed};
 pub use metrics::{Gauges, Metrics};
 pub use retro::{
     DEFAULT_RETRO_WINDOW, RANGES_PER_QUERY, RetroReport, is_retro, retro_hunt,
@@ -177,11 +199,21 @@ impl Engine {
         for (slug, name) in config.tenants.iter() {
             store.upsert_tenant(slug, name).await?;
         }
+        // Detection matches the store's indicators from its first round on.
+        let loaded = config.detect.indicators.refresh(&store).await?;
+        tracing::info!(
+            stored = loaded.added,
+            total = config.detect.indicators.current().len(),
+            revision = loaded.revision,
+            "indicators loaded"
+        );
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
         let (retro_tx, retro_rx) = mpsc::unbounded_channel();
         tokio::spawn(retro::run_jobs(
             store.clone(),
             Arc::clone(&config.detect.detect),
+            config.detect.indicators.clone(),
+            config.detect.indicator_poll,
             retro_rx,
         ));
         let inner = Arc::new(Inner {
@@ -202,6 +234,10 @@ impl Engine {
             }
             tokio::spawn(async {})
         };
+        tokio::spawn(poll_indicators(
+            Arc::downgrade(&inner),
+            inner.config.detect.indicator_poll,
+        ));
         Ok((Engine { inner }, worker))
     }
 
@@ -211,6 +247,23 @@ impl Engine {
 
     pub fn tenants(&self) -> &Tenants {
         &self.inner.config.tenants
+    }
+
+    /// What detection runs with (its indicators among them).
+    pub fn settings(&self) -> &DetectSettings {
+        &self.inner.config.detect
+    }
+
+    /// Brings detection's indicator set up to the store now (after indicators were added
+    /// through this process): the next round matches them. Other processes' additions are
+    /// picked up every [`DetectSettings::indicator_poll`] anyway.
+    pub async fn refresh_indicators(&self) -> Result<Refreshed, EngineError> {
+        self.inner
+            .config
+            .detect
+            .indicators
+            .refresh(&self.inner.store)
+            .await
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -475,6 +528,26 @@ impl Engine {
                 return Ok(false);
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Every `every`, brings detection's indicators up to the store (one revision number read
+/// when nothing changed): what `rampart indicators import` or another server on the same
+/// database wrote. Ends with the engine.
+async fn poll_indicators(inner: std::sync::Weak<Inner>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(inner) = inner.upgrade() else { return };
+        match inner.config.detect.indicators.refresh(&inner.store).await {
+            Ok(r) if r.added + r.updated > 0 => tracing::info!(
+                added = r.added,
+                updated = r.updated,
+                revision = r.revision,
+                "indicators changed in the store: detection matches them from its next round"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!("cannot refresh the indicators (will retry): {e}"),
         }
     }
 }

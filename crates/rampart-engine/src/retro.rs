@@ -22,12 +22,10 @@ use jiff::{SignedDuration, Timestamp};
 use rampart_detect::{DetectConfig, IndicatorSet};
 use rampart_intel::{Indicator, Observable, Verdict};
 use rampart_model::{Evidence, Finding, FindingKind, Reason, ReasonEffect, SignIn};
-use rampart_store::{
-    DetectionReport, IndicatorRepo, RetroHuntRow, RetroHuntUpdate, RetroStatus, Store,
-};
+use rampart_store::{DetectionReport, RetroHuntRow, RetroHuntUpdate, RetroStatus, Store};
 use tokio::sync::mpsc;
 
-use crate::EngineError;
+use crate::{EngineError, LiveIndicators};
 
 /// How far back a retro-hunt looks by default.
 pub const DEFAULT_RETRO_WINDOW: SignedDuration = SignedDuration::from_hours(30 * 24);
@@ -46,6 +44,8 @@ pub struct RetroReport {
     pub candidates: usize,
     /// `indicator_match` findings (the indicator live at the sign-in's time).
     pub findings: Vec<Finding>,
+    /// The alert key of each finding (the key live detection gives it), in the same order.
+    pub keys: Vec<String>,
     /// What storing them as alerts did (`None` when not stored).
     pub stored: Option<DetectionReport>,
 }
@@ -84,7 +84,13 @@ pub async fn retro_hunt_and_alert(
     since: Timestamp,
 ) -> Result<RetroReport, EngineError> {
     let mut report = retro_hunt(store, detect, indicators, since).await?;
-    report.stored = Some(raise(store, &report.findings).await?);
+    let keyed: Vec<(String, Finding)> = report
+        .keys
+        .iter()
+        .cloned()
+        .zip(report.findings.iter().cloned())
+        .collect();
+    report.stored = Some(raise(store, &keyed).await?);
     Ok(report)
 }
 
@@ -99,7 +105,7 @@ pub async fn retro_search(
     since: Timestamp,
 ) -> Result<RetroReport, EngineError> {
     let (mut report, signins) = gather(store, networks, since, None).await?;
-    report.findings = judge_all(signins, detect, judge);
+    (report.keys, report.findings) = judge_all(signins, detect, judge).into_iter().unzip();
     Ok(report)
 }
 
@@ -152,29 +158,41 @@ async fn gather(
     Ok((report, signins))
 }
 
-/// The `indicator_match` findings among `signins` (in time order), marked `retro_hunt`.
-fn judge_all(signins: Vec<SignIn>, detect: &DetectConfig, judge: &IndicatorSet) -> Vec<Finding> {
+/// The `indicator_match` findings among `signins` (in time order), marked `retro_hunt`,
+/// each under the key live detection gives it (the detector's own key: the same detector
+/// runs here, so a sign-in live detection also matched, alone or merged with others from
+/// the same address, ends under one alert).
+fn judge_all(
+    signins: Vec<SignIn>,
+    detect: &DetectConfig,
+    judge: &IndicatorSet,
+) -> Vec<(String, Finding)> {
     if signins.is_empty() {
         return Vec::new();
     }
-    rampart_detect::hunt_with(signins, detect, judge, 1)
-        .findings
+    let mut detector = rampart_detect::Detector::new(1);
+    let mut standing = std::collections::BTreeMap::new();
+    for change in detector.process(signins, detect, judge) {
+        rampart_detect::apply(&mut standing, change);
+    }
+    let mut found: Vec<(String, Finding)> = standing
         .into_iter()
-        .filter(|f| f.kind == FindingKind::IndicatorMatch)
-        .map(mark_retro)
-        .collect()
+        .filter(|(_, f)| f.kind == FindingKind::IndicatorMatch)
+        .map(|(k, f)| (k, mark_retro(f)))
+        .collect();
+    found.sort_by(|a, b| a.1.time.cmp(&b.1.time).then_with(|| a.0.cmp(&b.0)));
+    found
 }
 
 /// Raises alerts for the retro-hunt findings that have none yet.
-async fn raise(store: &Store, findings: &[Finding]) -> Result<DetectionReport, EngineError> {
-    let keyed: Vec<(String, Finding)> =
-        findings.iter().map(|f| (retro_key(f), f.clone())).collect();
-    Ok(store.raise_new_alerts(&keyed).await?)
+async fn raise(store: &Store, keyed: &[(String, Finding)]) -> Result<DetectionReport, EngineError> {
+    Ok(store.raise_new_alerts(keyed).await?)
 }
 
-/// The alert key of a retro-hunt finding: kind, tenant, user and the sign-in, the key live
-/// detection gives a finding about that one sign-in (`rampart_detect::Change::Upsert`), so
-/// a sign-in already alerted on live is recognised.
+/// The alert key of a finding about one sign-in: kind, tenant, user and the sign-in, the
+/// key live detection gives it (`rampart_detect::Change::Upsert`). Retro-hunts key their
+/// findings with the detector itself ([`RetroReport::keys`]), which also covers findings
+/// merged from several sign-ins.
 pub fn retro_key(f: &Finding) -> String {
     rampart_detect::finding_key(
         f.kind,
@@ -201,47 +219,69 @@ fn mark_retro(mut f: Finding) -> Finding {
 }
 
 /// Runs retro-hunt jobs one at a time: first those a stopped server left queued or
-/// running, then each id sent on `jobs` (skipped unless still queued). Ends when every
-/// sender is dropped.
+/// running, then, whenever woken by `jobs` (a job this process queued) or every `poll`,
+/// each job still queued in the store — this process's, or one another process queued
+/// (`rampart indicators import`, another server on the same database) — claimed first so
+/// no two servers run one job. Ends when every sender of `jobs` is dropped.
 pub(crate) async fn run_jobs(
     store: Store,
     detect: Arc<DetectConfig>,
+    live: LiveIndicators,
+    poll: std::time::Duration,
     mut jobs: mpsc::UnboundedReceiver<i64>,
 ) {
     match store.unfinished_retro_hunts().await {
         Ok(left) => {
             for job in left {
                 tracing::info!(job = job.id, "running a retro-hunt left unfinished");
-                run_job(&store, &detect, job).await;
+                run_job(&store, &detect, &live, job).await;
             }
         }
         Err(e) => tracing::error!("cannot read the unfinished retro-hunts: {e}"),
     }
-    while let Some(id) = jobs.recv().await {
-        match store.retro_hunt(id).await {
-            Ok(Some(job)) if job.status == RetroStatus::Queued => {
-                run_job(&store, &detect, job).await;
+    loop {
+        tokio::select! {
+            id = jobs.recv() => if id.is_none() { return },
+            () = tokio::time::sleep(poll) => {}
+        }
+        while jobs.try_recv().is_ok() {}
+        let queued = match store.queued_retro_hunts().await {
+            Ok(q) => q,
+            Err(e) => {
+                tracing::error!("cannot read the queued retro-hunts: {e}");
+                continue;
             }
-            Ok(_) => {}
-            Err(e) => tracing::error!(job = id, "cannot read the retro-hunt: {e}"),
+        };
+        for job in queued {
+            match store.claim_retro_hunt(job.id).await {
+                Ok(true) => run_job(&store, &detect, &live, job).await,
+                Ok(false) => {}
+                Err(e) => tracing::error!(job = job.id, "cannot claim the retro-hunt: {e}"),
+            }
         }
     }
 }
 
-async fn run_job(store: &Store, detect: &Arc<DetectConfig>, job: RetroHuntRow) {
+async fn run_job(
+    store: &Store,
+    detect: &Arc<DetectConfig>,
+    live: &LiveIndicators,
+    job: RetroHuntRow,
+) {
     let id = job.id;
     let started = std::time::Instant::now();
     let outcome = async {
-        let mut judge = IndicatorSet::new();
-        for i in store.all().await? {
-            judge.insert(i);
-        }
+        // The job was stored after its indicators: a refresh now includes them. They are
+        // judged as live detection judges (the files' indicators and the store's).
+        live.refresh(store).await?;
+        let judge = live.current();
         let (mut report, signins) = gather(store, &job.networks, job.since, Some(id)).await?;
         let detect = Arc::clone(detect);
-        report.findings = tokio::task::spawn_blocking(move || judge_all(signins, &detect, &judge))
+        let keyed = tokio::task::spawn_blocking(move || judge_all(signins, &detect, &judge))
             .await
             .map_err(|e| EngineError::Internal(format!("retro-hunt task failed: {e}")))?;
-        let stored = raise(store, &report.findings).await?;
+        let stored = raise(store, &keyed).await?;
+        (report.keys, report.findings) = keyed.into_iter().unzip();
         let done = RetroHuntUpdate {
             total: report.ranges as u64,
             searched: report.ranges as u64,

@@ -106,7 +106,7 @@ impl Ids {
 /// address; shorter networks are kept as `(masked address, prefix length) → ids`, probed
 /// once per length present, longest first. An IPv4 lookup thus costs one hash probe plus
 /// one per distinct network length shorter than /24 in the set.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Prefixes<A> {
     fine: FastMap<A, Bucket<A>>,
     coarse: FastMap<(A, u8), Ids>,
@@ -269,8 +269,10 @@ fn label_count(domain: &str) -> u32 {
     dots.saturating_add(1).min(63)
 }
 
-/// A set of indicators with fast lookup for every observable kind.
-#[derive(Default)]
+/// A set of indicators with fast lookup for every observable kind. Cloning copies every
+/// indicator and index (a server adds to a copy and swaps it in while detection reads the
+/// old one).
+#[derive(Clone, Default)]
 pub struct IndicatorSet {
     all: Vec<Indicator>,
     policy: DecayPolicy,

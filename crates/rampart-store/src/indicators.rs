@@ -8,7 +8,7 @@ use sqlx::{Any, Transaction};
 
 use crate::sql::{Bind, Sql};
 use crate::store::unsigned;
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 
 /// Which indicators [`IndicatorRepo::list`] returns. The default is all of them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,7 +34,22 @@ pub struct UpsertReport {
     pub inserted: usize,
     /// Indicators merged into a row with the same value and provenance.
     pub merged: usize,
+    /// The revision the rows written carry (see [`Store::indicator_revision`]); 0 when
+    /// nothing was written.
+    pub revision: i64,
 }
+
+/// A stored indicator with its row id and the revision that last wrote it
+/// ([`Store::indicators_changed`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredIndicator {
+    pub id: i64,
+    pub revision: i64,
+    pub indicator: Indicator,
+}
+
+/// Rows read by one query of [`Store::indicators_changed`].
+const CHANGED_PAGE: i64 = 10_000;
 
 /// Indicator persistence. Every backend implements this; callers depend on it alone.
 pub trait IndicatorRepo {
@@ -110,6 +125,7 @@ impl Store {
         &self,
         tx: &mut Transaction<'_, Any>,
         incoming: &Indicator,
+        revision: i64,
     ) -> Result<bool, StoreError> {
         let qerr = self.query_err();
         let kind = incoming.observable.kind().as_str();
@@ -145,7 +161,8 @@ impl Store {
             Some(id) => {
                 sqlx::query(
                     "UPDATE indicators SET verdict = $1, tlp = $2, confidence = $3, first_seen = $4, \
-                     last_seen = $5, sightings = $6, valid_until = $7, body = $8 WHERE id = $9",
+                     last_seen = $5, sightings = $6, valid_until = $7, body = $8, revision = $9 \
+                     WHERE id = $10",
                 )
                 .bind(indicator.verdict.as_str())
                 .bind(indicator.tlp.as_str())
@@ -155,6 +172,7 @@ impl Store {
                 .bind(i64::from(indicator.sightings))
                 .bind(until)
                 .bind(&body)
+                .bind(revision)
                 .bind(id)
                 .execute(&mut **tx)
                 .await
@@ -164,8 +182,8 @@ impl Store {
             None => {
                 let row = sqlx::query(
                     "INSERT INTO indicators (kind, value, provenance_key, verdict, tlp, confidence, \
-                     first_seen, last_seen, sightings, valid_until, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                     first_seen, last_seen, sightings, valid_until, body, revision) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
                 )
                 .bind(kind)
                 .bind(&value)
@@ -178,6 +196,7 @@ impl Store {
                 .bind(i64::from(indicator.sightings))
                 .bind(until)
                 .bind(&body)
+                .bind(revision)
                 .fetch_one(&mut **tx)
                 .await
                 .map_err(&qerr)?;
@@ -198,15 +217,85 @@ impl Store {
         }
         Ok(merged)
     }
+
+    /// The highest indicator revision stored (0 when there is none): every transaction
+    /// that inserts or changes indicators raises it. Cheap (an index lookup), so a server
+    /// polls it to notice indicators another process added or changed.
+    pub async fn indicator_revision(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(revision), 0) AS r FROM indicators")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        self.get_i64(&row, "r")
+    }
+
+    /// The indicators inserted or changed by revisions `after < revision <= upto`, by row
+    /// id (every indicator with `after` 0 and `upto` [`Store::indicator_revision`]).
+    /// Writers are serialized and number their revisions in commit order, so a reader
+    /// that read revision `upto` and then these rows misses nothing at or below it.
+    pub async fn indicators_changed(
+        &self,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<StoredIndicator>, StoreError> {
+        let mut out = Vec::new();
+        let mut after_id = i64::MIN;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, revision, body FROM indicators \
+                 WHERE revision > $1 AND revision <= $2 AND id > $3 ORDER BY id LIMIT $4",
+            )
+            .bind(after)
+            .bind(upto)
+            .bind(after_id)
+            .bind(CHANGED_PAGE)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+            for row in &rows {
+                let id = self.get_i64(row, "id")?;
+                let body = self.get_str(row, "body")?;
+                out.push(StoredIndicator {
+                    id,
+                    revision: self.get_i64(row, "revision")?,
+                    indicator: self.decode_indicator(id, &body)?,
+                });
+                after_id = id;
+            }
+            if (rows.len() as i64) < CHANGED_PAGE {
+                return Ok(out);
+            }
+        }
+    }
 }
 
 impl IndicatorRepo for Store {
     async fn upsert_many(&self, indicators: &[Indicator]) -> Result<UpsertReport, StoreError> {
         let qerr = self.query_err();
-        let mut tx = self.begin_write().await.map_err(&qerr)?;
         let mut report = UpsertReport::default();
+        if indicators.is_empty() {
+            return Ok(report);
+        }
+        let mut tx = self.begin_write().await.map_err(&qerr)?;
+        if self.backend() == Backend::Postgres {
+            // Indicator writers one at a time (SQLite's write lock does this there), so
+            // revisions are numbered in commit order: a reader that has seen revision N
+            // will never later find a smaller one committed. Readers are not blocked.
+            sqlx::query("LOCK TABLE indicators IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .map_err(&qerr)?;
+        }
+        let row = sqlx::query("SELECT COALESCE(MAX(revision), 0) + 1 AS r FROM indicators")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(&qerr)?;
+        report.revision = self.get_i64(&row, "r")?;
         for indicator in indicators {
-            if self.upsert_indicator(&mut tx, indicator).await? {
+            if self
+                .upsert_indicator(&mut tx, indicator, report.revision)
+                .await?
+            {
                 report.merged += 1;
             } else {
                 report.inserted += 1;

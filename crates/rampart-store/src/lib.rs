@@ -12,7 +12,10 @@
 //!
 //! What it holds:
 //! - indicators ([`IndicatorRepo`]): the columns queried on plus the full JSON; the same
-//!   value from the same provenance is one row, a re-import merges into it;
+//!   value from the same provenance is one row, a re-import merges into it; each write
+//!   stamps its rows with a revision ([`Store::indicator_revision`],
+//!   [`Store::indicators_changed`]) so a server notices what another process added or
+//!   changed;
 //! - tenants, and accepted ingest batches with their sign-ins and dead letters, committed
 //!   in one transaction ([`Store::commit_batch`]): durable when it returns;
 //! - alerts under an idempotent key, stored with the engine's checkpoint (and, when the
@@ -39,7 +42,9 @@ mod store;
 pub use access::{ApiToken, AuditEntry, NewAudit, Role};
 pub use alerts::{AlertFilter, AlertRow, DetectionReport, DetectionWrite, Snapshot};
 pub use error::StoreError;
-pub use indicators::{IndicatorFilter, IndicatorRepo, UpsertReport, merge_into, provenance_key};
+pub use indicators::{
+    IndicatorFilter, IndicatorRepo, StoredIndicator, UpsertReport, merge_into, provenance_key,
+};
 pub use records::{
     BatchReceipt, DeadLetter, DeadLetterFilter, NewBatch, NewDeadLetter, StoredSignIn, TenantRow,
 };

@@ -141,6 +141,31 @@ impl Store {
         rows.iter().map(|r| self.retro_row(r)).collect()
     }
 
+    /// The jobs waiting to run (queued by this process or another: `rampart indicators
+    /// import`, another server on the same database), oldest first.
+    pub async fn queued_retro_hunts(&self) -> Result<Vec<RetroHuntRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM retro_hunts WHERE status = 'queued' ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.query_err())?;
+        rows.iter().map(|r| self.retro_row(r)).collect()
+    }
+
+    /// Marks a queued job running if it still is queued; returns whether this caller got
+    /// it (two servers on one database never both run a queued job).
+    pub async fn claim_retro_hunt(&self, id: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE retro_hunts SET status = 'running', started_at = COALESCE(started_at, $1) \
+             WHERE id = $2 AND status = 'queued'",
+        )
+        .bind(now_us())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(self.query_err())?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records a job's status and counts (`started_at` is set when it first runs,
     /// `finished_at` when it is done or failed).
     pub async fn update_retro_hunt(

@@ -226,3 +226,76 @@ async fn reopening_migrates_once_and_keeps_everything() {
     let store = SqliteStore::open(&path).await.unwrap();
     assert_eq!(store.all().await.unwrap(), vec![full()]);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn each_write_numbers_its_rows_so_a_reader_finds_inserts_and_changes() {
+    each_backend(async |store: Store| {
+        assert_eq!(store.indicator_revision().await.unwrap(), 0);
+        let first = store
+            .upsert_many(&[
+                indicator("203.0.113.1", "feed-a", 1),
+                indicator("evil.example", "feed-a", 2),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(first.revision, 1);
+        assert_eq!(store.indicator_revision().await.unwrap(), 1);
+        let all = store.indicators_changed(0, 1).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(|r| r.revision == 1));
+        // A change of a stored row (same value and provenance) and a new row: both carry
+        // the next revision; the untouched row does not.
+        let mut changed = indicator("203.0.113.1", "feed-a", 1);
+        changed.verdict = Verdict::BenignAllow;
+        let second = store
+            .upsert_many(&[changed, indicator("203.0.113.2", "feed-b", 1)])
+            .await
+            .unwrap();
+        assert_eq!((second.revision, second.inserted, second.merged), (2, 1, 1));
+        let since = store.indicators_changed(1, 2).await.unwrap();
+        let values: Vec<(String, Verdict)> = since
+            .iter()
+            .map(|r| (r.indicator.observable.to_string(), r.indicator.verdict))
+            .collect();
+        assert_eq!(
+            values,
+            vec![
+                ("203.0.113.1".to_owned(), Verdict::BenignAllow),
+                ("203.0.113.2".to_owned(), Verdict::Malicious),
+            ]
+        );
+        assert_eq!(since[0].id, all[0].id, "the changed row keeps its id");
+        // Nothing above what was asked for; nothing written by an empty call.
+        assert!(store.indicators_changed(2, 2).await.unwrap().is_empty());
+        assert_eq!(store.indicators_changed(0, 1).await.unwrap().len(), 1);
+        assert_eq!(store.upsert_many(&[]).await.unwrap().revision, 0);
+        assert_eq!(store.indicator_revision().await.unwrap(), 2);
+        assert_eq!(store.indicators_changed(0, 2).await.unwrap().len(), 3);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_queued_retro_hunt_is_claimed_once() {
+    each_backend(async |store: Store| {
+        let net: ipnet::IpNet = "203.0.113.0/24".parse().unwrap();
+        let id = store
+            .create_retro_hunt(&rampart_store::NewRetroHunt {
+                actor: "cli",
+                since: ts("2026-11-01T00:00:00Z"),
+                networks: &[net],
+                indicators: 1,
+            })
+            .await
+            .unwrap();
+        let queued = store.queued_retro_hunts().await.unwrap();
+        assert_eq!(queued.iter().map(|j| j.id).collect::<Vec<_>>(), vec![id]);
+        assert!(store.claim_retro_hunt(id).await.unwrap());
+        assert!(!store.claim_retro_hunt(id).await.unwrap());
+        assert!(store.queued_retro_hunts().await.unwrap().is_empty());
+        let job = store.retro_hunt(id).await.unwrap().unwrap();
+        assert_eq!(job.status, rampart_store::RetroStatus::Running);
+        assert!(job.started_at.is_some());
+    })
+    .await;
+}

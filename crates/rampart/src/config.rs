@@ -19,6 +19,27 @@ pub struct Config {
     pub detection: DetectionConfig,
     #[serde(default)]
     pub retro_hunt: RetroHuntConfig,
+    #[serde(default)]
+    pub indicators: IndicatorsConfig,
+}
+
+/// How `rampart serve` follows the store's indicators.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorsConfig {
+    /// How often (seconds) the server looks for indicators and retro-hunt jobs another
+    /// process wrote to the store (`rampart indicators import`, another server on the same
+    /// PostgreSQL). Default 2; one indexed `MAX` a poll when nothing changed.
+    pub poll_seconds: Option<f64>,
+}
+
+impl IndicatorsConfig {
+    pub fn poll(&self) -> std::time::Duration {
+        match self.poll_seconds {
+            Some(s) => std::time::Duration::from_secs_f64(s),
+            None => rampart_engine::DEFAULT_INDICATOR_POLL,
+        }
+    }
 }
 
 /// Retro-hunts when indicators are added through the API.
@@ -92,6 +113,11 @@ impl Config {
             {
                 anyhow::bail!("[detection] {key} must be a positive number, not {v}");
             }
+        }
+        if let Some(s) = config.indicators.poll_seconds
+            && !(s.is_finite() && (0.05..=3600.0).contains(&s))
+        {
+            anyhow::bail!("[indicators] poll_seconds must be from 0.05 to 3600, not {s}");
         }
         if config.retro_hunt.window_days == Some(0) {
             anyhow::bail!("[retro_hunt] window_days must be at least 1");
@@ -206,6 +232,21 @@ trusted_networks = ["198.51.100.0/24"]
         assert_eq!(c.retro_hunt.window(), jiff::SignedDuration::from_hours(720));
         let c = Config::parse("[retro_hunt]\nwindow_days = 7\n").unwrap();
         assert_eq!(c.retro_hunt.window(), jiff::SignedDuration::from_hours(168));
+    }
+
+    #[test]
+    fn the_indicator_poll_defaults_to_2_seconds_and_must_be_sane() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.indicators.poll(), std::time::Duration::from_secs(2));
+        let c = Config::parse("[indicators]\npoll_seconds = 0.5\n").unwrap();
+        assert_eq!(c.indicators.poll(), std::time::Duration::from_millis(500));
+        for bad in ["0", "-1", "nan", "86400"] {
+            let err = Config::parse(&format!("[indicators]\npoll_seconds = {bad}\n")).unwrap_err();
+            assert!(
+                format!("{err:#}").contains("poll_seconds"),
+                "{bad}: {err:#}"
+            );
+        }
     }
 
     #[test]

@@ -92,7 +92,42 @@ pub struct ImportArgs {
     pub format: ImportFormat,
     pub warninglists: Option<PathBuf>,
     pub force: bool,
+    /// Queue a retro-hunt of the sign-ins stored since this (`30d`, an RFC 3339 time) for
+    /// the address indicators imported; `None`: queue none.
+    pub retro_hunt: Option<String>,
     pub data_dir: Option<PathBuf>,
+}
+
+/// Queues a retro-hunt job in `store` (the jobs table the server's API uses) for the
+/// address indicators among `indicators`, and says so on stderr. A running `rampart serve`
+/// on the same store notices it within its poll interval and runs it; otherwise the next
+/// start does. Returns the job's id (`None` when there is no address indicator).
+pub(crate) async fn queue_retro_hunt(
+    store: &rampart_store::Store,
+    actor: &str,
+    indicators: &[Indicator],
+    since: Timestamp,
+) -> Result<Option<i64>> {
+    let networks = rampart_engine::retro_networks(indicators);
+    if networks.is_empty() {
+        return Ok(None);
+    }
+    let id = store
+        .create_retro_hunt(&rampart_store::NewRetroHunt {
+            actor,
+            since,
+            networks: &networks,
+            indicators: indicators.len() as u64,
+        })
+        .await
+        .with_context(|| format!("cannot queue a retro-hunt in {}", store.describe()))?;
+    eprintln!(
+        "retro-hunt {id} queued for {} address indicators (sign-ins since {since}): a running \
+         `rampart serve` on this store runs it within seconds, or its next start does; \
+         `rampart hunt-history` hunts now without a server",
+        networks.len()
+    );
+    Ok(Some(id))
 }
 
 pub fn import(args: ImportArgs) -> Result<()> {
@@ -121,9 +156,15 @@ pub fn import(args: ImportArgs) -> Result<()> {
     opts.source = args.source.clone();
     opts.warninglists = lists.as_ref();
     opts.force = args.force;
+    let retro_since = args
+        .retro_hunt
+        .as_deref()
+        .map(|s| crate::retro::parse_since_named(s, Timestamp::now(), "--retro-since"))
+        .transpose()?;
     block_on(async {
         let store = open(&dir).await?;
         let mut total = (0usize, 0usize, 0usize, 0usize);
+        let mut imported: Vec<Indicator> = Vec::new();
         for file in &args.files {
             let origin = file.display().to_string();
             let report = rampart_intel::import_path(file, format, &opts)
@@ -153,6 +194,9 @@ pub fn import(args: ImportArgs) -> Result<()> {
             total.1 += stored.merged;
             total.2 += refused.len();
             total.3 += issues.len();
+            if retro_since.is_some() {
+                imported.extend(report.indicators);
+            }
         }
         let count = store.count().await?;
         eprintln!(
@@ -163,6 +207,9 @@ pub fn import(args: ImportArgs) -> Result<()> {
             total.3,
             store.path().display()
         );
+        if let Some(since) = retro_since {
+            queue_retro_hunt(&store, "cli:indicators import", &imported, since).await?;
+        }
         store.close().await;
         Ok(())
     })

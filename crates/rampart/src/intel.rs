@@ -240,7 +240,8 @@ fn llm_prose(
 }
 
 /// `--emit-indicators`: the report's IOCs into the indicator store (merged on a re-run:
-/// same value, same report), with a summary on stderr.
+/// same value, same report), with a summary on stderr, and a retro-hunt of the last 30
+/// days queued for its address indicators (run by a server on the same store).
 fn emit_indicators(
     analysis: &rampart_intel::report::Analysis,
     name: &str,
@@ -285,6 +286,16 @@ fn emit_indicators(
         }
         let count = store.count().await?;
         eprintln!("{count} indicators in {}", store.path().display());
+        let since = jiff::Timestamp::now()
+            .checked_sub(rampart_engine::DEFAULT_RETRO_WINDOW)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        crate::indicators::queue_retro_hunt(
+            &store,
+            "cli:intel analyze",
+            &emitted.indicators,
+            since,
+        )
+        .await?;
         store.close().await;
         Ok(())
     })

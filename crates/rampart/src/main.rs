@@ -322,6 +322,15 @@ enum IndicatorsWhat {
         /// Import values on a warninglist anyway.
         #[arg(long)]
         force: bool,
+        /// Queue no retro-hunt of the stored sign-ins for the address indicators imported
+        /// (by default one is queued: a running `rampart serve` on this store runs it
+        /// within seconds, or the next start does).
+        #[arg(long)]
+        no_retro_hunt: bool,
+        /// How far back the queued retro-hunt searches: a duration (30d, 12h, 90m) or an
+        /// RFC 3339 time.
+        #[arg(long, default_value = "30d", value_name = "SINCE")]
+        retro_since: String,
         #[command(flatten)]
         data: DataDirArg,
     },
@@ -662,6 +671,8 @@ fn run(command: Command) -> Result<()> {
                 format,
                 warninglists,
                 force,
+                no_retro_hunt,
+                retro_since,
                 data,
             } => indicators::import(indicators::ImportArgs {
                 files,
@@ -670,6 +681,7 @@ fn run(command: Command) -> Result<()> {
                 format,
                 warninglists,
                 force,
+                retro_hunt: (!no_retro_hunt).then_some(retro_since),
                 data_dir: data.data_dir,
             }),
             IndicatorsWhat::Export {

@@ -94,11 +94,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
         ))
     };
     let store = open_store(args.store.as_deref(), args.data_dir).await?;
+    let mut detect = DetectSettings::new(config.detect_config(), indicators);
+    detect.indicator_poll = config.indicators.poll();
     let (engine, worker) = Engine::start(
         store.clone(),
         EngineConfig {
             tenants,
-            detect: DetectSettings::new(config.detect_config(), indicators),
+            detect,
             queue_capacity: args.queue_capacity,
             geoip,
             run_worker: true,
@@ -711,6 +713,8 @@ async fn settle(engine: &Engine) {
 #[cfg(test)]
 mod indicator_tests;
 mod indicators;
+#[cfg(test)]
+mod live_tests;
 #[cfg(test)]
 mod stream_tests;
 #[cfg(test)]

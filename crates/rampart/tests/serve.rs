@@ -470,3 +470,136 @@ fn serve_kill_9_mid_ingest_loses_no_accepted_event_and_duplicates_no_alert() {
     // And the final set is what hunt finds over all the files.
     assert_eq!(keys.len(), hunt_keys(dir.path(), &files, false).len());
 }
+
+/// One Entra Graph sign-in page: `user` at acme-dental from `ip`.
+fn graph_page(id: &str, user: &str, time: &str, ip: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({"value": [{
+        "id": id,
+        "createdDateTime": time,
+        "userPrincipalName": user,
+        "userId": format!("uid-{user}"),
+        "appDisplayName": "Office 365",
+        "clientAppUsed": "Browser",
+        "ipAddress": ip,
+        "isInteractive": true,
+        "status": {"errorCode": 0},
+        "location": {"city": "New York", "countryOrRegion": "US",
+                     "geoCoordinates": {"latitude": 40.71, "longitude": -74.0}}
+    }]}))
+    .unwrap()
+}
+
+/// Waits until an alert satisfies `found` (the deadline only bounds a failure).
+fn wait_for_alert(addr: &str, token: &str, what: &str, found: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(a) = alerts(addr, token).into_iter().find(|a| found(a)) {
+            return a;
+        }
+        assert!(Instant::now() < deadline, "no alert {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn serve_matches_indicators_imported_while_it_runs_and_hunts_what_it_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("rampart.toml");
+    std::fs::write(
+        &config,
+        "[tenants.acme-dental]\nname = \"Acme Dental\"\n\n[indicators]\npoll_seconds = 0.2\n",
+    )
+    .unwrap();
+    let admin = token(&data, &[]);
+    let server = start(
+        &data,
+        &["--config".to_owned(), config.display().to_string()],
+    );
+    // A sign-in from the attacker's address, stored before anyone knows it.
+    let (status, v) = ingest(
+        &server.addr,
+        "acme-dental",
+        &admin,
+        &graph_page(
+            "s1",
+            "ann@acme.test",
+            "2026-11-05T10:00:00Z",
+            "203.0.113.50",
+        ),
+    );
+    assert_eq!(status, 202, "{v}");
+    settle(&server.addr, &admin);
+    assert!(alerts(&server.addr, &admin).is_empty());
+    // Imported into the same data directory by another process while the server runs.
+    let list = dir.path().join("case-17.txt");
+    std::fs::write(&list, "203.0.113.50\n").unwrap();
+    let out = rampart(
+        &[
+            "indicators",
+            "import",
+            list.to_str().unwrap(),
+            "--retro-since",
+            "2026-11-01T00:00:00Z",
+        ],
+        &data,
+    );
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("retro-hunt 1 queued for 1 address indicators"),
+        "{stderr}"
+    );
+    // The server runs the queued job: the stored sign-in gets its alert, marked retro.
+    let retro = wait_for_alert(&server.addr, &admin, "from the retro-hunt", |a| {
+        a["kind"] == "indicator_match" && a["event_ids"][0] == "s1"
+    });
+    assert_eq!(retro["retro_hunt"], true, "{retro}");
+    let (status, job) = json(&server.addr, "GET", "/api/v1/retro-hunts/1", &admin, b"");
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&job["status"], &job["alerts"]["raised"]),
+        (&Value::from("done"), &Value::from(1)),
+        "{job}"
+    );
+    // And detection matches it live from now on.
+    let (status, _) = ingest(
+        &server.addr,
+        "acme-dental",
+        &admin,
+        &graph_page(
+            "s2",
+            "ann@acme.test",
+            "2026-11-05T12:00:00Z",
+            "203.0.113.50",
+        ),
+    );
+    assert_eq!(status, 202);
+    settle(&server.addr, &admin);
+    let live: Vec<Value> = alerts(&server.addr, &admin)
+        .into_iter()
+        .filter(|a| a["kind"] == "indicator_match")
+        .collect();
+    assert_eq!(live.len(), 2, "{live:#?}");
+    let s2 = live.iter().find(|a| a["event_ids"][0] == "s2").unwrap();
+    assert_eq!(s2["retro_hunt"], false, "{s2}");
+    // --no-retro-hunt queues nothing.
+    std::fs::write(&list, "203.0.113.51\n").unwrap();
+    let out = rampart(
+        &[
+            "indicators",
+            "import",
+            list.to_str().unwrap(),
+            "--no-retro-hunt",
+        ],
+        &data,
+    );
+    assert!(out.status.success());
+    assert!(
+        !text(&out.stderr).contains("retro-hunt"),
+        "{}",
+        text(&out.stderr)
+    );
+    let (status, _) = json(&server.addr, "GET", "/api/v1/retro-hunts/2", &admin, b"");
+    assert_eq!(status, 404);
+}

@@ -13,7 +13,7 @@ use super::settle;
 use super::tests::{ACME, ADMIN, BRIGHT, NYC, body, fixture_with, get, graph_signin, ingest, post};
 
 /// Waits for the retro-hunt `id` to finish and returns it as the API shows it.
-async fn finished(engine: &Engine, id: i64) -> Value {
+pub(super) async fn finished(engine: &Engine, id: i64) -> Value {
     let job = engine
         .wait_retro_hunt(id, Duration::from_secs(60))
         .await
@@ -29,7 +29,11 @@ async fn finished(engine: &Engine, id: i64) -> Value {
 }
 
 /// POSTs indicators; returns the answer and the retro-hunt job id (if one started).
-async fn add(engine: &Engine, query: &str, indicators: &str) -> (StatusCode, Value, Option<i64>) {
+pub(super) async fn add(
+    engine: &Engine,
+    query: &str,
+    indicators: &str,
+) -> (StatusCode, Value, Option<i64>) {
     let (status, v, headers) = post(
         engine,
         &format!("/api/v1/indicators{query}"),
@@ -45,7 +49,7 @@ async fn add(engine: &Engine, query: &str, indicators: &str) -> (StatusCode, Val
     (status, v, id)
 }
 
-async fn indicator_alerts(engine: &Engine, tenant: &str) -> Vec<Value> {
+pub(super) async fn indicator_alerts(engine: &Engine, tenant: &str) -> Vec<Value> {
     let (status, v, _) = get(
         engine,
         &format!("/api/v1/alerts?kind=indicator_match&tenant={tenant}"),
@@ -56,7 +60,7 @@ async fn indicator_alerts(engine: &Engine, tenant: &str) -> Vec<Value> {
     v["alerts"].as_array().unwrap().clone()
 }
 
-fn reasons(alert: &Value) -> Vec<&str> {
+pub(super) fn reasons(alert: &Value) -> Vec<&str> {
     alert["evidence"]["reasons"]
         .as_array()
         .unwrap()

@@ -1,5 +1,6 @@
-//! Indicator routes: `POST /api/v1/indicators` (import into the store, then a retro-hunt
-//! job), `GET /api/v1/indicators` (paged) and `GET /api/v1/retro-hunts/{id}`.
+//! Indicator routes: `POST /api/v1/indicators` (import into the store, matched by live
+//! detection from its next round, then a retro-hunt job over what is already stored),
+//! `GET /api/v1/indicators` (paged) and `GET /api/v1/retro-hunts/{id}`.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -146,6 +147,8 @@ pub(super) async fn add(
         return Ok((status, Json(answer)).into_response());
     }
     let stored = engine.store().upsert_many(&indicators).await?;
+    // Detection matches them from its next round on (the set is swapped, not reloaded).
+    engine.refresh_indicators().await?;
     answer["added"] = json!(stored.inserted);
     answer["updated"] = json!(stored.merged);
     let networks = retro_networks(&indicators);

@@ -76,7 +76,8 @@ impl Story {
     fn settings(&self, snapshot_every: u64) -> DetectSettings {
         DetectSettings {
             detect: Arc::new(self.config.detect_config()),
-            indicators: self.indicators.clone(),
+            indicators: rampart_engine::LiveIndicators::new(IndicatorSet::clone(&self.indicators)),
+            indicator_poll: rampart_engine::DEFAULT_INDICATOR_POLL,
             partitions: 3,
             snapshot_every,
         }

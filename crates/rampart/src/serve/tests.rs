@@ -34,6 +34,13 @@ pub(super) async fn fixture_with(
     let store = Store::open(&dir.path().join("rampart.sqlite"))
         .await
         .unwrap();
+    create_tokens(&store).await;
+    let engine = start_engine(store, queue_capacity, run_worker, indicators).await;
+    Fixture { _dir: dir, engine }
+}
+
+/// The fixture's tokens: an msp-admin, and one ingest token per tenant.
+pub(super) async fn create_tokens(store: &Store) {
     for (name, role, tenant, token) in [
         ("admin", Role::MspAdmin, None, ADMIN),
         ("acme", Role::Ingest, Some("acme-dental"), ACME),
@@ -44,6 +51,16 @@ pub(super) async fn fixture_with(
             .await
             .unwrap();
     }
+}
+
+/// An engine on `store` with the fixture's two tenants, polling the store for indicators
+/// every 50 ms.
+pub(super) async fn start_engine(
+    store: Store,
+    queue_capacity: usize,
+    run_worker: bool,
+    indicators: rampart_intel::IndicatorSet,
+) -> Engine {
     let mut tenants = Tenants::new();
     tenants.add(
         "acme-dental".parse().unwrap(),
@@ -55,11 +72,13 @@ pub(super) async fn fixture_with(
         None,
         &["bbbbbbbb-2222-4222-8222-222222222222".into()],
     );
+    let mut detect = DetectSettings::new(Default::default(), indicators);
+    detect.indicator_poll = std::time::Duration::from_millis(50);
     let (engine, _worker) = Engine::start(
         store,
         EngineConfig {
             tenants,
-            detect: DetectSettings::new(Default::default(), indicators),
+            detect,
             queue_capacity,
             geoip: None,
             run_worker,
@@ -67,7 +86,7 @@ pub(super) async fn fixture_with(
     )
     .await
     .unwrap();
-    Fixture { _dir: dir, engine }
+    engine
 }
 
 pub(super) async fn call(
