@@ -226,6 +226,7 @@ pub fn bench_indicators(n: usize, lookups: usize) -> BenchReport {
     let clock = Clock::start();
     let report = import_csv(csv.as_bytes(), "bench", &opts);
     let mut set = IndicatorSet::new();
+    set.reserve(&report.indicators);
     for ind in report.indicators {
         set.insert(ind);
     }

@@ -378,6 +378,7 @@ impl crate::matcher::IndicatorSet {
 
     /// Adds (upserts) an import's indicators and returns its issues.
     pub fn add_report(&mut self, report: ImportReport) -> Vec<ImportIssue> {
+        self.reserve(&report.indicators);
         for ind in report.indicators {
             self.upsert(ind);
         }

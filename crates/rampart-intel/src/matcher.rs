@@ -316,6 +316,34 @@ impl IndicatorSet {
         &self.policy
     }
 
+    /// Makes room for `indicators` in every index at once (adding a large list then grows
+    /// each table once instead of doubling it step by step).
+    pub fn reserve(&mut self, indicators: &[Indicator]) {
+        let mut counts = [0usize; 8];
+        for i in indicators {
+            let slot = match &i.observable {
+                Observable::Ip(IpAddr::V4(_)) | Observable::Cidr(IpNet::V4(_)) => 0,
+                Observable::Ip(IpAddr::V6(_)) | Observable::Cidr(IpNet::V6(_)) => 1,
+                Observable::Domain(_) => 2,
+                Observable::Url(_) => 3,
+                Observable::Email(_) => 4,
+                Observable::Md5(_) | Observable::Sha1(_) | Observable::Sha256(_) => 5,
+                Observable::UserAgent(_) => 6,
+                Observable::Asn(_) => 7,
+            };
+            counts[slot] += 1;
+        }
+        self.all.reserve(indicators.len());
+        self.v4.fine.reserve(counts[0]);
+        self.v6.fine.reserve(counts[1]);
+        self.domains.reserve(counts[2]);
+        self.urls.reserve(counts[3]);
+        self.emails.reserve(counts[4]);
+        self.hashes.reserve(counts[5]);
+        self.user_agents.reserve(counts[6]);
+        self.asns.reserve(counts[7]);
+    }
+
     /// Adds one indicator and returns its id (`None` if the set already holds 2³² indicators).
     pub fn insert(&mut self, indicator: Indicator) -> Option<IndicatorId> {
         let Ok(id) = u32::try_from(self.all.len()) else {

@@ -3,6 +3,7 @@
 //!
 //! Every function here is total: bad input gives a [`ValueError`], never a panic.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -54,10 +55,24 @@ pub enum ValueError {
 /// Surrounding whitespace, quotes (also typographic ones and backticks) and angle brackets
 /// are trimmed.
 pub fn refang(value: &str) -> String {
+    refang_cow(value).into_owned()
+}
+
+/// [`refang`] without a copy when the value has nothing to undo (most values).
+fn refang_cow(value: &str) -> Cow<'_, str> {
     let trimmed = value
         .trim()
         .trim_matches(|c| matches!(c, '"' | '\'' | '<' | '>' | '`' | '“' | '”' | '‘' | '’'))
         .trim();
+    if !trimmed
+        .bytes()
+        .any(|b| matches!(b, b'[' | b'(' | b'{' | b'\\' | b' '))
+    {
+        return match fix_scheme(trimmed) {
+            Some(fixed) => Cow::Owned(fixed),
+            None => Cow::Borrowed(trimmed),
+        };
+    }
     let mut s = String::with_capacity(trimmed.len());
     let bytes = trimmed.as_bytes();
     let mut i = 0;
@@ -132,21 +147,34 @@ pub fn refang(value: &str) -> String {
             s = out;
         }
     }
-    // Schemes.
-    if let Some(pos) = s.find("://") {
-        let scheme = s[..pos].to_ascii_lowercase();
-        let fixed = match scheme.as_str() {
-            "hxxp" | "hxp" | "h__p" | "hxtp" | "htxp" => Some("http"),
-            "hxxps" | "hxps" | "h__ps" | "hxtps" | "htxps" => Some("https"),
-            "fxp" => Some("ftp"),
-            "fxps" => Some("ftps"),
-            _ => None,
-        };
-        if let Some(fixed) = fixed {
-            s = format!("{fixed}{}", &s[pos..]);
-        }
+    if let Some(fixed) = fix_scheme(&s) {
+        s = fixed;
     }
-    s
+    Cow::Owned(s)
+}
+
+/// The value with a defanged scheme (`hxxp://`, `fxp://`, …) written properly, if it has one.
+fn fix_scheme(s: &str) -> Option<String> {
+    let pos = s.as_bytes().windows(3).position(|w| w == b"://")?;
+    let scheme = &s[..pos];
+    const FANGED: [(&str, &str); 12] = [
+        ("hxxp", "http"),
+        ("hxp", "http"),
+        ("h__p", "http"),
+        ("hxtp", "http"),
+        ("htxp", "http"),
+        ("hxxps", "https"),
+        ("hxps", "https"),
+        ("h__ps", "https"),
+        ("hxtps", "https"),
+        ("htxps", "https"),
+        ("fxp", "ftp"),
+        ("fxps", "ftps"),
+    ];
+    let (_, fixed) = FANGED
+        .iter()
+        .find(|(from, _)| scheme.eq_ignore_ascii_case(from))?;
+    Some(format!("{fixed}{}", &s[pos..]))
 }
 
 /// Refangs and parses one value of the given kind into its canonical form.
@@ -154,7 +182,7 @@ pub fn parse(kind: ObservableKind, value: &str) -> Result<Observable, ValueError
     if kind == ObservableKind::UserAgent {
         return parse_user_agent(value);
     }
-    let v = refang(value);
+    let v = refang_cow(value);
     if v.is_empty() {
         return Err(ValueError::Empty);
     }
@@ -234,7 +262,7 @@ pub fn parse(kind: ObservableKind, value: &str) -> Result<Observable, ValueError
 /// (hex of 32, 40 or 64 digits), IPs, networks, URLs (`scheme://`), emails, then domains.
 /// User agents cannot be inferred; list them with their type.
 pub fn parse_inferred(value: &str) -> Result<Observable, ValueError> {
-    let v = refang(value);
+    let v = refang_cow(value);
     if v.is_empty() {
         return Err(ValueError::Empty);
     }
