@@ -76,25 +76,6 @@ fn refang_cow(value: &str) -> Cow<'_, str> {
     let mut s = String::with_capacity(trimmed.len());
     let bytes = trimmed.as_bytes();
     let mut i = 0;
-    // Bracketed forms, longest first; all ASCII so byte indices stay on char boundaries.
-    const FORMS: [(&str, &str); 16] = [
-        ("[://]", "://"),
-        ("[dot]", "."),
-        ("(dot)", "."),
-        ("{dot}", "."),
-        ("[at]", "@"),
-        ("(at)", "@"),
-        ("{at}", "@"),
-        ("[.]", "."),
-        ("(.)", "."),
-        ("{.}", "."),
-        ("[:]", ":"),
-        ("[/]", "/"),
-        ("[@]", "@"),
-        ("(@)", "@"),
-        ("{@}", "@"),
-        ("\\.", "."),
-    ];
     'outer: while i < bytes.len() {
         // Every form starts with one of these; other bytes are copied as they are.
         if !matches!(bytes[i], b'[' | b'(' | b'{' | b'\\') {
@@ -106,7 +87,7 @@ fn refang_cow(value: &str) -> Cow<'_, str> {
             i = next;
             continue;
         }
-        for (from, to) in FORMS {
+        for (from, to) in DEFANGED.iter().chain([&("\\.", ".")]) {
             let end = i + from.len();
             if end <= bytes.len() && bytes[i..end].eq_ignore_ascii_case(from.as_bytes()) {
                 s.push_str(to);
@@ -152,6 +133,27 @@ fn refang_cow(value: &str) -> Cow<'_, str> {
     }
     Cow::Owned(s)
 }
+
+/// Bracketed defanging forms and what they stand for, longest first; all ASCII, so byte
+/// offsets around them stay on character boundaries. Shared by [`refang`] (one value) and
+/// the report extractor (free text, where `\.` needs its own care).
+pub(crate) const DEFANGED: [(&str, &str); 15] = [
+    ("[://]", "://"),
+    ("[dot]", "."),
+    ("(dot)", "."),
+    ("{dot}", "."),
+    ("[at]", "@"),
+    ("(at)", "@"),
+    ("{at}", "@"),
+    ("[.]", "."),
+    ("(.)", "."),
+    ("{.}", "."),
+    ("[:]", ":"),
+    ("[/]", "/"),
+    ("[@]", "@"),
+    ("(@)", "@"),
+    ("{@}", "@"),
+];
 
 /// The value with a defanged scheme (`hxxp://`, `fxp://`, …) written properly, if it has one.
 fn fix_scheme(s: &str) -> Option<String> {

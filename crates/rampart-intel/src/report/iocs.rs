@@ -330,23 +330,6 @@ struct Fanged {
 
 impl Fanged {
     fn new(orig: &str) -> Fanged {
-        const FORMS: &[(&str, &str)] = &[
-            ("[://]", "://"),
-            ("[dot]", "."),
-            ("(dot)", "."),
-            ("{dot}", "."),
-            ("[at]", "@"),
-            ("(at)", "@"),
-            ("{at}", "@"),
-            ("[.]", "."),
-            ("(.)", "."),
-            ("{.}", "."),
-            ("[:]", ":"),
-            ("[/]", "/"),
-            ("[@]", "@"),
-            ("(@)", "@"),
-            ("{@}", "@"),
-        ];
         let b = orig.as_bytes();
         let mut text = String::with_capacity(orig.len());
         let mut map = Vec::with_capacity(orig.len() + 1);
@@ -359,7 +342,7 @@ impl Fanged {
             let c = b[i];
             match c {
                 b'[' | b'(' | b'{' => {
-                    for (from, to) in FORMS {
+                    for (from, to) in crate::normalize::DEFANGED {
                         let end = i + from.len();
                         if end <= b.len() && b[i..end].eq_ignore_ascii_case(from.as_bytes()) {
                             push(&mut text, &mut map, to, i);
