@@ -123,13 +123,28 @@ fn a_snapshot_resumes_where_it_was_taken() {
     let mut straight = Detector::new(2);
     let mut changes = straight.process(s[..half].to_vec(), &cfg, &ind);
     let bytes = straight.snapshot().unwrap();
+    // Compressed (gzip's magic bytes), and much smaller than the JSON it holds.
+    let json = serde_json::to_vec(&straight).unwrap();
+    assert_eq!(bytes[..2], [0x1f, 0x8b]);
+    assert!(
+        bytes.len() * 3 < json.len(),
+        "{} vs {}",
+        bytes.len(),
+        json.len()
+    );
     let mut resumed = Detector::restore(&bytes).unwrap();
     resumed.repartition(3);
+    // A snapshot stored as plain JSON (as the first builds stored them) restores too.
+    let mut from_json = Detector::restore(&json).unwrap();
     let mut resumed_changes = changes.clone();
+    let mut json_changes = changes.clone();
     changes.extend(straight.process(s[half..].to_vec(), &cfg, &ind));
     resumed_changes.extend(resumed.process(s[half..].to_vec(), &cfg, &ind));
-    assert_eq!(standing(resumed_changes), standing(changes));
+    json_changes.extend(from_json.process(s[half..].to_vec(), &cfg, &ind));
+    assert_eq!(standing(resumed_changes), standing(changes.clone()));
+    assert_eq!(standing(json_changes), standing(changes));
     assert!(Detector::restore(b"{\"version\": 99}").is_err());
+    assert!(Detector::restore(&bytes[..bytes.len() / 2]).is_err());
 }
 
 #[test]

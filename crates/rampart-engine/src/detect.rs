@@ -3,6 +3,7 @@
 //! with the checkpoint — and now and then the detector's snapshot — in one transaction.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rampart_detect::{Change, DetectConfig, Detector, IndicatorSet};
 
@@ -34,9 +35,11 @@ pub struct DetectSettings {
     pub indicator_poll: std::time::Duration,
     /// Identity partitions of the detector, each judged on its own thread.
     pub partitions: usize,
-    /// A snapshot of the detector is stored with the round's checkpoint once this many
-    /// sign-ins went through it since the last snapshot. A restart replays the batches
-    /// after the snapshot.
+    /// A snapshot of the detector is taken once at least this many sign-ins went through
+    /// it since the last snapshot, and at least as many as the detector holds (a snapshot
+    /// costs about what replaying the sign-ins it holds costs; this keeps the cost per
+    /// sign-in bounded as the state grows). It is written in the background after the
+    /// round's checkpoint. A restart replays the batches after the snapshot.
     pub snapshot_every: u64,
 }
 
@@ -62,6 +65,8 @@ pub struct Detection {
     /// The last batch seq the detector has seen.
     position: i64,
     since_snapshot: u64,
+    /// Set while a snapshot is being compressed and written in the background.
+    writing: Arc<AtomicBool>,
 }
 
 impl Detection {
@@ -76,7 +81,7 @@ impl Detection {
         let partitions = settings.partitions;
         let restored = tokio::task::spawn_blocking(move || {
             let snapshot = snapshot?;
-            match Detector::restore(snapshot.body.as_bytes()) {
+            match Detector::restore(&snapshot.data) {
                 Ok(mut d) => {
                     d.repartition(partitions);
                     Some((d, snapshot.position))
@@ -98,7 +103,18 @@ impl Detection {
             detector,
             position,
             since_snapshot: 0,
+            writing: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// Whether a snapshot taken by an earlier round is still being written.
+    pub fn snapshot_pending(&self) -> bool {
+        self.writing.load(Ordering::Acquire)
+    }
+
+    /// The flag behind [`Detection::snapshot_pending`], to watch it from elsewhere.
+    pub fn snapshot_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.writing)
     }
 
     /// The last batch seq the detector has seen.
@@ -112,9 +128,15 @@ impl Detection {
 
     /// Feeds the detector the sign-ins first stored by batches after its position, up to
     /// `upto` (at most [`MAX_BATCHES_PER_ROUND`] batches; call again while behind), and
-    /// stores the changed alerts with the new checkpoint — and, when one is due, the
-    /// detector's snapshot — in one transaction. Returns what was stored and the position
-    /// reached.
+    /// stores the changed alerts with the new checkpoint in one transaction. Returns what
+    /// was stored and the position reached.
+    ///
+    /// When a snapshot is due (see [`DetectSettings::snapshot_every`]: at least that many
+    /// sign-ins since the last, and at least as many as the detector holds, so that
+    /// snapshots cost a bounded amount per sign-in however large the state grows), the
+    /// round copies the detector and a background task serializes, compresses and stores
+    /// the copy at this round's position once the round's checkpoint is stored; detection
+    /// and ingest go on meanwhile. One snapshot is written at a time.
     ///
     /// After a crash the next [`Detection::recover`] starts from the last snapshot and
     /// replays; the replayed findings carry the same keys, so nothing is raised twice.
@@ -130,26 +152,21 @@ impl Detection {
         }
         let new = store.signins_in_batches(self.position, upto).await?;
         let count = new.len() as u64;
-        let snapshot_due = self.since_snapshot + count >= settings.snapshot_every;
+        let since = self.since_snapshot + count;
+        let may_snapshot = since >= settings.snapshot_every && !self.snapshot_pending();
         let detect = Arc::clone(&settings.detect);
         // One set for the whole round, whatever is added meanwhile.
         let indicators = settings.indicators.current();
-        let (detector, changes, snapshot) = tokio::task::spawn_blocking(move || {
+        let writing = self.writing;
+        let (detector, changes, copy) = tokio::task::spawn_blocking(move || {
             let mut detector = self.detector;
             let batch = new.into_iter().map(|s| s.signin).collect();
             let changes = detector.process(batch, &detect, &indicators);
-            let snapshot = if snapshot_due {
-                match detector.snapshot() {
-                    Ok(bytes) => String::from_utf8(bytes).ok(),
-                    Err(e) => {
-                        tracing::error!("the detector snapshot failed (next round retries): {e}");
-                        None
-                    }
-                }
-            } else {
-                None
-            };
-            (detector, changes, snapshot)
+            // The state's size in sign-ins held: a snapshot costs about what replaying
+            // that many would.
+            let copy =
+                (may_snapshot && since >= detector.size().indexed as u64).then(|| detector.clone());
+            (detector, changes, copy)
         })
         .await
         .map_err(|e| EngineError::Internal(format!("detection task failed: {e}")))?;
@@ -166,23 +183,68 @@ impl Detection {
                 upserts: &upserts,
                 withdrawals: &withdrawals,
                 checkpoint: (DETECT_CHECKPOINT, upto),
-                snapshot: snapshot.as_deref(),
             })
             .await?;
-        let since_snapshot = if snapshot.is_some() {
-            0
-        } else {
-            self.since_snapshot + count
+        let since_snapshot = match copy {
+            Some(copy) => {
+                writing.store(true, Ordering::Release);
+                tokio::spawn(write_snapshot(
+                    store.clone(),
+                    copy,
+                    upto,
+                    Arc::clone(&writing),
+                ));
+                0
+            }
+            None => since,
         };
         Ok((
             Detection {
                 detector,
                 position: upto,
                 since_snapshot,
+                writing,
             },
             report,
         ))
     }
+}
+
+/// Serializes and compresses `detector` (off the async threads) and stores it at
+/// `position`; clears `writing` when done. A failure is logged; the next due round takes
+/// another snapshot.
+async fn write_snapshot(store: Store, detector: Detector, position: i64, writing: Arc<AtomicBool>) {
+    let started = std::time::Instant::now();
+    let encoded = tokio::task::spawn_blocking(move || detector.snapshot()).await;
+    let result = match encoded {
+        Ok(Ok(data)) => {
+            let encoded_ms = started.elapsed().as_millis() as u64;
+            match store
+                .write_snapshot(DETECT_CHECKPOINT, position, &data)
+                .await
+            {
+                Ok(_) => {
+                    tracing::debug!(
+                        position,
+                        bytes = data.len(),
+                        encoded_ms,
+                        total_ms = started.elapsed().as_millis() as u64,
+                        "detector snapshot stored"
+                    );
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(format!("the snapshot task failed: {e}")),
+    };
+    if let Err(e) = result {
+        tracing::error!(
+            "the detector snapshot at batch {position} was not stored (a later round takes another): {e}"
+        );
+    }
+    writing.store(false, Ordering::Release);
 }
 
 /// The net effect of a round's changes: the last change per key, in first-seen order.

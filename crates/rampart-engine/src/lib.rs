@@ -179,6 +179,8 @@ struct Inner {
     retro_jobs: mpsc::UnboundedSender<i64>,
     /// The last batch seq whose findings are stored, published after every round.
     detected: tokio::sync::watch::Sender<i64>,
+    /// Set while the worker's detector snapshot is being written ([`Detection::snapshot_flag`]).
+    snapshot_writing: std::sync::Mutex<Option<Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 /// The running engine. Cloning shares it.
@@ -225,6 +227,7 @@ impl Engine {
             parked: std::sync::Mutex::new(None),
             retro_jobs: retro_tx,
             detected: tokio::sync::watch::Sender::new(0),
+            snapshot_writing: std::sync::Mutex::new(None),
         });
         let worker = if inner.config.run_worker {
             tokio::spawn(run_worker(Arc::downgrade(&inner), rx))
@@ -516,12 +519,21 @@ impl Engine {
         }
     }
 
-    /// Waits until detection has caught up with every committed batch (for tests and
-    /// orderly shutdown), or `timeout` passes; returns whether it caught up.
+    /// Whether the detection worker is writing a snapshot of its state.
+    pub fn snapshot_pending(&self) -> bool {
+        self.inner.snapshot_writing.lock().is_ok_and(|flag| {
+            flag.as_ref()
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::Acquire))
+        })
+    }
+
+    /// Waits until detection has caught up with every committed batch and no snapshot is
+    /// being written (for tests and orderly shutdown), or `timeout` passes; returns whether
+    /// it caught up.
     pub async fn wait_idle(&self, timeout: Duration) -> Result<bool, EngineError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if self.lag().await? == 0 {
+            if self.lag().await? == 0 && !self.snapshot_pending() {
                 return Ok(true);
             }
             if tokio::time::Instant::now() >= deadline {
@@ -562,6 +574,9 @@ async fn run_worker(inner: std::sync::Weak<Inner>, mut rx: mpsc::Receiver<i64>) 
             let Some(inner) = inner.upgrade() else { return };
             match round(&inner, detection.take()).await {
                 Ok((d, behind)) => {
+                    if let Ok(mut flag) = inner.snapshot_writing.lock() {
+                        *flag = Some(d.snapshot_flag());
+                    }
                     inner.detected.send_if_modified(|p| {
                         let moved = *p != d.position();
                         *p = d.position();

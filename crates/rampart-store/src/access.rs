@@ -190,7 +190,7 @@ impl Store {
         subject: Option<&str>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut q = Sql::new("SELECT * FROM audit_log WHERE 1 = 1");
+        let mut q = Sql::new(self.backend(), "SELECT * FROM audit_log WHERE 1 = 1");
         if let Some(s) = subject {
             q.and("subject = ", Bind::text(s));
         }

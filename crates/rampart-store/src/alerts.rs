@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 use rampart_model::Finding;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 use crate::access::NewAudit;
 use crate::sql::{Bind, Sql};
@@ -65,8 +65,6 @@ pub struct DetectionWrite<'a> {
     pub withdrawals: &'a [String],
     /// The checkpoint to move: (name, position).
     pub checkpoint: (&'a str, i64),
-    /// The detector's state at `checkpoint`, when the round takes a snapshot.
-    pub snapshot: Option<&'a str>,
 }
 
 /// A detector's stored state ([`Store::snapshot`]).
@@ -74,7 +72,8 @@ pub struct DetectionWrite<'a> {
 pub struct Snapshot {
     /// The checkpoint position the state stands at.
     pub position: i64,
-    pub body: String,
+    /// The state as the detector serialized it (opaque to the store).
+    pub data: Vec<u8>,
 }
 
 /// Alerts per statement of [`Store::raise_new_alerts`] (11 parameters each).
@@ -93,15 +92,13 @@ impl Store {
             upserts: findings,
             withdrawals: &[],
             checkpoint,
-            snapshot: None,
         })
         .await
     }
 
     /// Stores a detection round in one transaction: upserts alerts by key, withdraws the
-    /// alerts of findings that no longer stand, moves the checkpoint and, when given,
-    /// replaces the detector's snapshot (stored under the checkpoint's name, at its
-    /// position). Either all of it is stored or none.
+    /// alerts of findings that no longer stand and moves the checkpoint. Either all of it
+    /// is stored or none.
     pub async fn write_detection(
         &self,
         w: &DetectionWrite<'_>,
@@ -118,36 +115,57 @@ impl Store {
         }
         self.set_checkpoint_in(&mut tx, w.checkpoint.0, w.checkpoint.1)
             .await?;
-        if let Some(body) = w.snapshot {
-            sqlx::query(
-                "INSERT INTO detector_snapshots (name, position, body, updated_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (name) DO UPDATE SET position = excluded.position, body = excluded.body, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(w.checkpoint.0)
-            .bind(w.checkpoint.1)
-            .bind(body)
-            .bind(now_us())
-            .execute(&mut *tx)
-            .await
-            .map_err(&qerr)?;
-        }
         tx.commit().await.map_err(&qerr)?;
         Ok(report)
     }
 
+    /// Stores the detector's state at `position` under `name` (the detector's checkpoint
+    /// name), in a transaction of its own, replacing an older one; a snapshot at an earlier
+    /// position than the stored one is not written. Returns whether it was.
+    ///
+    /// A snapshot is written after the round it was taken at has stored its checkpoint, so
+    /// it never stands ahead of the alerts: a restart restores it and replays the batches
+    /// stored after `position`, whose findings carry the keys they had.
+    pub async fn write_snapshot(
+        &self,
+        name: &str,
+        position: i64,
+        data: &[u8],
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO detector_snapshots (name, position, body, data, updated_at) \
+             VALUES ($1, $2, '', $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position, body = '', \
+             data = excluded.data, updated_at = excluded.updated_at \
+             WHERE detector_snapshots.position <= excluded.position",
+        )
+        .bind(name)
+        .bind(position)
+        .bind(data.to_vec())
+        .bind(now_us())
+        .execute(&self.pool)
+        .await
+        .map_err(self.query_err())?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// The detector state stored under `name` (`None` before the first).
     pub async fn snapshot(&self, name: &str) -> Result<Option<Snapshot>, StoreError> {
-        let row = sqlx::query("SELECT position, body FROM detector_snapshots WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(self.query_err())?;
+        let row =
+            sqlx::query("SELECT position, body, data FROM detector_snapshots WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(self.query_err())?;
         row.as_ref()
             .map(|r| {
+                let data: Option<Vec<u8>> = r.try_get("data").map_err(self.query_err())?;
                 Ok(Snapshot {
                     position: self.get_i64(r, "position")?,
-                    body: self.get_str(r, "body")?,
+                    data: match data {
+                        Some(d) => d,
+                        None => self.get_str(r, "body")?.into_bytes(),
+                    },
                 })
             })
             .transpose()
@@ -208,7 +226,10 @@ impl Store {
         // In chunks: one query finds the keys already alerted on, one multi-row INSERT
         // raises the rest, one more audits them (a retro-hunt may raise thousands).
         for chunk in findings.chunks(ALERTS_PER_STATEMENT) {
-            let mut q = Sql::new("SELECT alert_key FROM alerts WHERE alert_key IN (");
+            let mut q = Sql::new(
+                self.backend(),
+                "SELECT alert_key FROM alerts WHERE alert_key IN (",
+            );
             for (i, (key, _)) in chunk.iter().enumerate() {
                 if i > 0 {
                     q.push(", ");
@@ -232,6 +253,7 @@ impl Store {
             }
             let now = now_us();
             let mut q = Sql::new(
+                self.backend(),
                 "INSERT INTO alerts (alert_key, kind, severity, score, tenant, user_name, time, title, \
                  status, finding, created_at, updated_at, revision) VALUES ",
             );
@@ -262,6 +284,7 @@ impl Store {
                 .collect::<Result<_, StoreError>>()?;
             report.inserted += new.len() as u64;
             let mut q = Sql::new(
+                self.backend(),
                 "INSERT INTO audit_log (at, actor, action, tenant, subject, detail) VALUES ",
             );
             for (i, (key, f)) in new.iter().enumerate() {
@@ -375,7 +398,7 @@ impl Store {
     /// Alerts that pass `filter`, newest event time first. Withdrawn alerts only when
     /// `filter.status` asks for them.
     pub async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRow>, StoreError> {
-        let mut q = Sql::new("SELECT * FROM alerts WHERE 1 = 1");
+        let mut q = Sql::new(self.backend(), "SELECT * FROM alerts WHERE 1 = 1");
         if let Some(tenants) = &filter.tenants {
             if tenants.is_empty() {
                 return Ok(Vec::new());

@@ -318,7 +318,10 @@ impl IndicatorRepo for Store {
         &self,
         filter: &IndicatorFilter,
     ) -> Result<Vec<(i64, Indicator)>, StoreError> {
-        let mut q = Sql::new("SELECT id, body FROM indicators WHERE 1 = 1");
+        let mut q = Sql::new(
+            self.backend(),
+            "SELECT id, body FROM indicators WHERE 1 = 1",
+        );
         if let Some(kind) = filter.kind {
             q.and("kind = ", Bind::text(kind.as_str()));
         }

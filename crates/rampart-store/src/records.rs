@@ -11,7 +11,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
-use crate::sql::{Bind, Sql};
+use crate::sql::{Bind, Sql, push_placeholder};
 use crate::store::{now_us, signed, ts, unsigned};
 use crate::{Backend, Store, StoreError};
 
@@ -223,21 +223,14 @@ impl Store {
             "INSERT INTO signins (batch_seq, tenant, source_format, record_id, user_name, time, body, ip_key) VALUES ",
         );
         for i in 0..signins.len() {
-            if i > 0 {
-                text.push_str(", ");
+            text.push_str(if i > 0 { ", (" } else { "(" });
+            for c in 1..=8 {
+                if c > 1 {
+                    text.push_str(", ");
+                }
+                push_placeholder(&mut text, self.backend(), i * 8 + c);
             }
-            let b = i * 8;
-            text.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
+            text.push(')');
         }
         text.push_str(" ON CONFLICT (tenant, source_format, record_id) DO NOTHING");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
@@ -438,7 +431,7 @@ impl Store {
         &self,
         filter: &DeadLetterFilter,
     ) -> Result<Vec<DeadLetter>, StoreError> {
-        let mut q = Sql::new("SELECT * FROM dead_letters WHERE 1 = 1");
+        let mut q = Sql::new(self.backend(), "SELECT * FROM dead_letters WHERE 1 = 1");
         if let Some(t) = &filter.tenant {
             q.and("tenant = ", Bind::Text(t.clone()));
         }

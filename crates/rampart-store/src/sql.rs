@@ -1,9 +1,11 @@
-//! Dynamic SQL with `$N` placeholders, which both backends accept (sqlx's `QueryBuilder`
-//! for `Any` writes `?`, which PostgreSQL rejects).
+//! Dynamic SQL whose placeholders suit the backend: `$N` for PostgreSQL, a bare `?` for
+//! SQLite (sqlx's `QueryBuilder` for `Any` writes `?`, which PostgreSQL rejects; SQLite
+//! accepts `$N` too, but finds a named parameter by a linear scan of every name each time
+//! one is bound, so a statement with thousands of them binds in quadratic time).
 
 use sqlx::any::AnyRow;
 
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 
 /// A value to bind.
 #[derive(Clone, Debug)]
@@ -22,13 +24,27 @@ impl Bind {
 pub(crate) struct Sql {
     text: String,
     binds: Vec<Bind>,
+    backend: Backend,
+}
+
+/// Appends the `n`th (from 1) placeholder of a statement in which each is used once, in
+/// order: `$n` for PostgreSQL, `?` for SQLite (see the module doc).
+pub(crate) fn push_placeholder(text: &mut String, backend: Backend, n: usize) {
+    match backend {
+        Backend::Sqlite => text.push('?'),
+        Backend::Postgres => {
+            text.push('$');
+            text.push_str(&n.to_string());
+        }
+    }
 }
 
 impl Sql {
-    pub(crate) fn new(start: &str) -> Sql {
+    pub(crate) fn new(backend: Backend, start: &str) -> Sql {
         Sql {
             text: start.to_owned(),
             binds: Vec::new(),
+            backend,
         }
     }
 
@@ -40,8 +56,7 @@ impl Sql {
     /// Appends the next placeholder and remembers its value.
     pub(crate) fn bind(&mut self, value: Bind) -> &mut Sql {
         self.binds.push(value);
-        self.text.push('$');
-        self.text.push_str(&self.binds.len().to_string());
+        push_placeholder(&mut self.text, self.backend, self.binds.len());
         self
     }
 

@@ -68,11 +68,17 @@ impl Store {
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // WAL with FULL sync: a committed batch survives a crash and a power cut.
+                    // A 32 MiB page cache per connection (SQLite's default is 2 MiB, which a
+                    // batch of sign-ins with four indexes outgrows: pages were spilled and read
+                    // back within one transaction); statement journals (an INSERT … ON
+                    // CONFLICT keeps one) in memory, not in temporary files.
                     for pragma in [
                         "PRAGMA journal_mode = WAL",
                         "PRAGMA synchronous = FULL",
                         "PRAGMA foreign_keys = ON",
                         "PRAGMA busy_timeout = 10000",
+                        "PRAGMA cache_size = -32768",
+                        "PRAGMA temp_store = MEMORY",
                     ] {
                         sqlx::query(pragma).execute(&mut *conn).await?;
                     }
