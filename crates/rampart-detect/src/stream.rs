@@ -229,8 +229,12 @@ impl Detector {
     /// the fastest level (the state holds every sign-in of the horizon, often tens of
     /// megabytes of JSON that compress about tenfold).
     pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        serde_json::to_writer(&mut gz, self)?;
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        // The compressor gets the JSON in large pieces: it pays a fixed cost per write, and
+        // the serializer writes every token on its own.
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, gz);
+        serde_json::to_writer(&mut out, self)?;
+        let gz = out.into_inner().map_err(|e| e.into_error())?;
         Ok(gz.finish()?)
     }
 
