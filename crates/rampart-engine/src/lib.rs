@@ -13,11 +13,12 @@
 //!   [`Detector`](rampart_detect::Detector) and feeds it, round by round, the sign-ins of
 //!   every batch committed after its position. Each round's changes to findings are stored
 //!   as alerts under the detector's stable keys (a finding that no longer stands is
-//!   withdrawn) with the new checkpoint in one transaction; every
-//!   [`DetectSettings::snapshot_every`] sign-ins the detector's serialized state goes into
-//!   the same transaction. After a crash (`kill -9`) the worker restores the last snapshot
-//!   and replays the batches stored after it: no accepted sign-in is missed, and the
-//!   replayed findings carry the keys they had, so no alert is raised twice.
+//!   withdrawn) with the new checkpoint in one transaction. Now and then (see
+//!   [`DetectSettings::snapshot_every`]) a copy of the detector is compressed and stored
+//!   in the background, at the position of the round it was taken in. After a crash
+//!   (`kill -9`) the worker restores the last snapshot and replays the batches stored
+//!   after it: no accepted sign-in is missed, and the replayed findings carry the keys
+//!   they had, so no alert is raised twice.
 //!
 //! **Event time.** The detector judges each tenant's sign-ins in event order (a round's
 //! sign-ins are sorted first), whatever batches they came in: the same sign-ins give the

@@ -18,10 +18,10 @@
 //!   changed;
 //! - tenants, and accepted ingest batches with their sign-ins and dead letters, committed
 //!   in one transaction ([`Store::commit_batch`]): durable when it returns;
-//! - alerts under an idempotent key, stored with the engine's checkpoint (and, when the
-//!   round takes one, the detector's snapshot) in one transaction
-//!   ([`Store::write_detection`]): re-running detection never duplicates; an alert whose
-//!   finding no longer stands is marked `withdrawn` (listed only when asked for);
+//! - alerts under an idempotent key, stored with the engine's checkpoint in one
+//!   transaction ([`Store::write_detection`]): re-running detection never duplicates; an
+//!   alert whose finding no longer stands is marked `withdrawn` (listed only when asked
+//!   for); the detector's snapshot, opaque bytes, apart ([`Store::write_snapshot`]);
 //! - retro-hunt jobs ([`Store::create_retro_hunt`]): the networks searched, status,
 //!   progress and the alerts raised;
 //! - engine checkpoints, an append-only audit log (the database refuses UPDATE and

@@ -350,6 +350,52 @@ async fn tokens_are_found_by_hash_only() {
     .await;
 }
 
+/// Snapshots are bytes, written in their own transaction; an older one never replaces a
+/// newer one; one stored as plain text before the `data` column existed still reads.
+#[tokio::test(flavor = "current_thread")]
+async fn detector_snapshots_are_bytes_and_only_move_forward() {
+    each_backend(async |store: Store| {
+        assert_eq!(store.snapshot("detect").await.unwrap(), None);
+        // Every byte value survives (the detector stores gzip).
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        assert!(store.write_snapshot("detect", 7, &bytes).await.unwrap());
+        let s = store.snapshot("detect").await.unwrap().unwrap();
+        assert_eq!((s.position, s.data.len()), (7, bytes.len()));
+        assert_eq!(s.data, bytes);
+        // A snapshot taken earlier but finishing later is not written over a newer one.
+        assert!(!store.write_snapshot("detect", 5, b"older").await.unwrap());
+        assert_eq!(store.snapshot("detect").await.unwrap().unwrap().position, 7);
+        assert!(store.write_snapshot("detect", 9, b"newer").await.unwrap());
+        let s = store.snapshot("detect").await.unwrap().unwrap();
+        assert_eq!((s.position, s.data.as_slice()), (9, &b"newer"[..]));
+        // Other names are their own.
+        assert_eq!(store.snapshot("other").await.unwrap(), None);
+    })
+    .await;
+}
+
+/// A snapshot row as the first builds wrote it (JSON text in `body`, no `data`) still reads.
+#[tokio::test(flavor = "current_thread")]
+async fn a_snapshot_stored_as_text_before_migration_0007_still_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    Store::open(&path).await.unwrap().close().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO detector_snapshots (name, position, body, updated_at) \
+         VALUES ('detect', 3, '{\"version\": 1}', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let store = Store::open(&path).await.unwrap();
+    let s = store.snapshot("detect").await.unwrap().unwrap();
+    assert_eq!((s.position, s.data.as_slice()), (3, &b"{\"version\": 1}"[..]));
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn store_specs() {
     let dir = tempfile::tempdir().unwrap();
