@@ -36,9 +36,10 @@ pub struct DetectSettings {
     /// Identity partitions of the detector, each judged on its own thread.
     pub partitions: usize,
     /// A snapshot of the detector is taken once at least this many sign-ins went through
-    /// it since the last snapshot, and at least as many as the detector holds (a snapshot
-    /// costs about what replaying the sign-ins it holds costs; this keeps the cost per
-    /// sign-in bounded as the state grows). It is written in the background after the
+    /// it since the last snapshot, and at least as many as the last snapshot held (a
+    /// snapshot costs about what replaying the sign-ins it holds costs: this keeps the cost
+    /// of snapshots per sign-in bounded as the state grows, and a restart never replays
+    /// much more than the state it restores). It is written in the background after the
     /// round's checkpoint. A restart replays the batches after the snapshot.
     pub snapshot_every: u64,
 }
@@ -65,6 +66,8 @@ pub struct Detection {
     /// The last batch seq the detector has seen.
     position: i64,
     since_snapshot: u64,
+    /// Sign-ins the detector held when the last snapshot was taken (or restored).
+    held_at_snapshot: u64,
     /// Set while a snapshot is being compressed and written in the background.
     writing: Arc<AtomicBool>,
 }
@@ -100,6 +103,7 @@ impl Detection {
         let (detector, position) =
             restored.unwrap_or_else(|| (Detector::new(settings.partitions), 0));
         Ok(Detection {
+            held_at_snapshot: detector.size().indexed as u64,
             detector,
             position,
             since_snapshot: 0,
@@ -132,7 +136,7 @@ impl Detection {
     /// was stored and the position reached.
     ///
     /// When a snapshot is due (see [`DetectSettings::snapshot_every`]: at least that many
-    /// sign-ins since the last, and at least as many as the detector holds, so that
+    /// sign-ins since the last, and at least as many as the last one held, so that
     /// snapshots cost a bounded amount per sign-in however large the state grows), the
     /// round copies the detector and a background task serializes, compresses and stores
     /// the copy at this round's position once the round's checkpoint is stored; detection
@@ -153,7 +157,8 @@ impl Detection {
         let new = store.signins_in_batches(self.position, upto).await?;
         let count = new.len() as u64;
         let since = self.since_snapshot + count;
-        let may_snapshot = since >= settings.snapshot_every && !self.snapshot_pending();
+        let due =
+            since >= settings.snapshot_every.max(self.held_at_snapshot) && !self.snapshot_pending();
         let detect = Arc::clone(&settings.detect);
         // One set for the whole round, whatever is added meanwhile.
         let indicators = settings.indicators.current();
@@ -162,10 +167,7 @@ impl Detection {
             let mut detector = self.detector;
             let batch = new.into_iter().map(|s| s.signin).collect();
             let changes = detector.process(batch, &detect, &indicators);
-            // The state's size in sign-ins held: a snapshot costs about what replaying
-            // that many would.
-            let copy =
-                (may_snapshot && since >= detector.size().indexed as u64).then(|| detector.clone());
+            let copy = due.then(|| (detector.clone(), detector.size().indexed as u64));
             (detector, changes, copy)
         })
         .await
@@ -185,8 +187,8 @@ impl Detection {
                 checkpoint: (DETECT_CHECKPOINT, upto),
             })
             .await?;
-        let since_snapshot = match copy {
-            Some(copy) => {
+        let (since_snapshot, held_at_snapshot) = match copy {
+            Some((copy, held)) => {
                 writing.store(true, Ordering::Release);
                 tokio::spawn(write_snapshot(
                     store.clone(),
@@ -194,15 +196,16 @@ impl Detection {
                     upto,
                     Arc::clone(&writing),
                 ));
-                0
+                (0, held)
             }
-            None => since,
+            None => (since, self.held_at_snapshot),
         };
         Ok((
             Detection {
                 detector,
                 position: upto,
                 since_snapshot,
+                held_at_snapshot,
                 writing,
             },
             report,

@@ -393,7 +393,10 @@ async fn a_snapshot_stored_as_text_before_migration_0007_still_reads() {
     pool.close().await;
     let store = Store::open(&path).await.unwrap();
     let s = store.snapshot("detect").await.unwrap().unwrap();
-    assert_eq!((s.position, s.data.as_slice()), (3, &b"{\"version\": 1}"[..]));
+    assert_eq!(
+        (s.position, s.data.as_slice()),
+        (3, &b"{\"version\": 1}"[..])
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
