@@ -45,6 +45,34 @@ pub struct ApiToken {
     /// The tenant an `ingest` token is bound to.
     pub tenant: Option<String>,
     pub created_at: Timestamp,
+    /// After this instant the token is refused (`None`: it does not expire).
+    pub expires_at: Option<Timestamp>,
+    /// When it was revoked (a revoked token is refused).
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl ApiToken {
+    /// `live`, `expired` or `revoked`, at `now`.
+    pub fn status(&self, now: Timestamp) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.expires_at.is_some_and(|e| e <= now) {
+            "expired"
+        } else {
+            "live"
+        }
+    }
+}
+
+/// What [`Store::revoke_token`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revoked {
+    /// Revoked now.
+    Now(ApiToken),
+    /// It had been revoked before; nothing changed.
+    Already(ApiToken),
+    /// No token has that id.
+    NotFound,
 }
 
 /// An audit entry to append.
@@ -73,8 +101,11 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
+const TOKEN_COLUMNS: &str =
+    "id, name, role, tenant, token_hash, created_at, expires_at, revoked_at";
+
 impl Store {
-    /// Stores a new token by its SHA-256 (`token_hash`, lower-case hex), and audits it.
+    /// Stores a new token that does not expire; see [`Store::create_token_until`].
     pub async fn create_token(
         &self,
         name: &str,
@@ -82,23 +113,43 @@ impl Store {
         tenant: Option<&str>,
         token_hash: &str,
     ) -> Result<ApiToken, StoreError> {
+        self.create_token_until(name, role, tenant, token_hash, None)
+            .await
+    }
+
+    /// Stores a new token by its SHA-256 (`token_hash`, lower-case hex), refused after
+    /// `expires_at` when given, and audits it.
+    pub async fn create_token_until(
+        &self,
+        name: &str,
+        role: Role,
+        tenant: Option<&str>,
+        token_hash: &str,
+        expires_at: Option<Timestamp>,
+    ) -> Result<ApiToken, StoreError> {
         let qerr = self.query_err();
         let mut tx = self.begin_write().await.map_err(&qerr)?;
         let now = now_us();
         let row = sqlx::query(
-            "INSERT INTO api_tokens (name, role, tenant, token_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO api_tokens (name, role, tenant, token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(name)
         .bind(role.as_str())
         .bind(tenant)
         .bind(token_hash)
         .bind(now)
+        .bind(expires_at.map(|t| t.as_microsecond()))
         .fetch_one(&mut *tx)
         .await
         .map_err(&qerr)?;
         let id = self.get_i64(&row, "id")?;
-        let detail = serde_json::json!({"name": name, "role": role.as_str()}).to_string();
+        let detail = serde_json::json!({
+            "name": name,
+            "role": role.as_str(),
+            "expires_at": expires_at.map(|t| t.to_string()),
+        })
+        .to_string();
         self.append_audit_in(
             &mut tx,
             &NewAudit {
@@ -117,18 +168,108 @@ impl Store {
             role,
             tenant: tenant.map(str::to_owned),
             created_at: ts(now),
+            // As stored: to the microsecond.
+            expires_at: expires_at.map(|t| ts(t.as_microsecond())),
+            revoked_at: None,
         })
     }
 
-    /// The live token whose SHA-256 is `token_hash` (lower-case hex). The stored hash is
-    /// compared with `subtle`'s constant-time equality after the indexed lookup.
+    /// Every token (revoked and expired ones too), newest first.
+    pub async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY id DESC"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.query_err())?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if let Some(t) = self.token_row(row)? {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Revokes the token `id` at once (a request with it is refused from now on), and
+    /// audits it under `actor`. Revoking a revoked token changes nothing.
+    pub async fn revoke_token(&self, id: i64, actor: &str) -> Result<Revoked, StoreError> {
+        let qerr = self.query_err();
+        let mut tx = self.begin_write().await.map_err(&qerr)?;
+        let now = now_us();
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(&qerr)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(&qerr)?;
+        let Some(token) = row
+            .as_ref()
+            .map(|r| self.token_row(r))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(Revoked::NotFound);
+        };
+        if done.rows_affected() == 0 {
+            return Ok(Revoked::Already(token));
+        }
+        let detail =
+            serde_json::json!({"name": token.name, "role": token.role.as_str()}).to_string();
+        self.append_audit_in(
+            &mut tx,
+            &NewAudit {
+                actor,
+                action: "token.revoked",
+                tenant: token.tenant.as_deref(),
+                subject: Some(&format!("token:{id}")),
+                detail: &detail,
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(&qerr)?;
+        Ok(Revoked::Now(token))
+    }
+
+    /// A token row; `None` (logged) for a role this build does not know.
+    fn token_row(&self, row: &AnyRow) -> Result<Option<ApiToken>, StoreError> {
+        let role = self.get_str(row, "role")?;
+        let Some(role) = Role::from_name(&role) else {
+            tracing::warn!(role, "token with an unknown role ignored");
+            return Ok(None);
+        };
+        Ok(Some(ApiToken {
+            id: self.get_i64(row, "id")?,
+            name: self.get_str(row, "name")?,
+            role,
+            tenant: self.get_opt_str(row, "tenant")?,
+            created_at: ts(self.get_i64(row, "created_at")?),
+            expires_at: self.get_opt_i64(row, "expires_at")?.map(ts),
+            revoked_at: self.get_opt_i64(row, "revoked_at")?.map(ts),
+        }))
+    }
+
+    /// The live token whose SHA-256 is `token_hash` (lower-case hex): not revoked, not
+    /// expired at this moment. The stored hash is compared with `subtle`'s constant-time
+    /// equality after the indexed lookup.
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>, StoreError> {
         use subtle::ConstantTimeEq;
-        let row = sqlx::query(
-            "SELECT id, name, role, tenant, token_hash, created_at FROM api_tokens \
-             WHERE token_hash = $1 AND revoked_at IS NULL",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens \
+             WHERE token_hash = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)"
+        )))
         .bind(token_hash)
+        .bind(now_us())
         .fetch_optional(&self.pool)
         .await
         .map_err(self.query_err())?;
@@ -137,18 +278,7 @@ impl Store {
         if !bool::from(stored.as_bytes().ct_eq(token_hash.as_bytes())) {
             return Ok(None);
         }
-        let role = self.get_str(&row, "role")?;
-        let Some(role) = Role::from_name(&role) else {
-            tracing::warn!(role, "token with an unknown role ignored");
-            return Ok(None);
-        };
-        Ok(Some(ApiToken {
-            id: self.get_i64(&row, "id")?,
-            name: self.get_str(&row, "name")?,
-            role,
-            tenant: self.get_opt_str(&row, "tenant")?,
-            created_at: ts(self.get_i64(&row, "created_at")?),
-        }))
+        self.token_row(&row)
     }
 
     /// Appends an entry to the audit log.

@@ -39,7 +39,7 @@ mod retro;
 mod sql;
 mod store;
 
-pub use access::{ApiToken, AuditEntry, NewAudit, Role};
+pub use access::{ApiToken, AuditEntry, NewAudit, Revoked, Role};
 pub use alerts::{AlertFilter, AlertRow, DetectionReport, DetectionWrite, Snapshot};
 pub use error::StoreError;
 pub use indicators::{

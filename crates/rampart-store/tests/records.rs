@@ -399,6 +399,97 @@ async fn a_snapshot_stored_as_text_before_migration_0007_still_reads() {
     );
 }
 
+/// A token is refused once revoked or past its expiry; both stay listed, with their
+/// status; revoking is audited, and revoking twice changes nothing.
+#[tokio::test(flavor = "current_thread")]
+async fn tokens_expire_and_are_revoked() {
+    each_backend(async |store: Store| {
+        let now = Timestamp::now();
+        let hour = jiff::SignedDuration::from_hours(1);
+        let live = store
+            .create_token_until(
+                "live",
+                Role::MspAdmin,
+                None,
+                &"01".repeat(32),
+                Some(now + hour),
+            )
+            .await
+            .unwrap();
+        let past = store
+            .create_token_until(
+                "past",
+                Role::MspAdmin,
+                None,
+                &"02".repeat(32),
+                Some(now - hour),
+            )
+            .await
+            .unwrap();
+        let forever = store
+            .create_token("forever", Role::Ingest, Some("acme"), &"03".repeat(32))
+            .await
+            .unwrap();
+        assert_eq!(
+            live.expires_at.map(|t| t.as_microsecond()),
+            Some((now + hour).as_microsecond())
+        );
+        assert_eq!(
+            store.token_by_hash(&"01".repeat(32)).await.unwrap(),
+            Some(live.clone())
+        );
+        assert_eq!(store.token_by_hash(&"02".repeat(32)).await.unwrap(), None);
+        assert!(
+            store
+                .token_by_hash(&"03".repeat(32))
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        match store.revoke_token(forever.id, "cli").await.unwrap() {
+            rampart_store::Revoked::Now(t) => assert_eq!(t.name, "forever"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(store.token_by_hash(&"03".repeat(32)).await.unwrap(), None);
+        assert!(matches!(
+            store.revoke_token(forever.id, "cli").await.unwrap(),
+            rampart_store::Revoked::Already(_)
+        ));
+        assert_eq!(
+            store.revoke_token(9_999, "cli").await.unwrap(),
+            rampart_store::Revoked::NotFound
+        );
+        let audit = store
+            .audit(Some(&format!("token:{}", forever.id)), 10)
+            .await
+            .unwrap();
+        let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["token.created", "token.revoked"],
+            "once each, in order"
+        );
+        assert_eq!(audit[1].actor, "cli");
+
+        let listed = store.tokens().await.unwrap();
+        let status: Vec<(&str, &str)> = listed
+            .iter()
+            .map(|t| (t.name.as_str(), t.status(Timestamp::now())))
+            .collect();
+        assert_eq!(
+            status,
+            [
+                ("forever", "revoked"),
+                ("past", "expired"),
+                ("live", "live")
+            ]
+        );
+        assert_eq!(past.status(now), "expired");
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn store_specs() {
     let dir = tempfile::tempdir().unwrap();
