@@ -405,6 +405,34 @@ enum TokenWhat {
         /// A name for people (default: role and tenant).
         #[arg(long)]
         name: Option<String>,
+        /// When the token stops working: a duration from now (90d, 12h, 30m), an RFC 3339
+        /// time, or `never`.
+        #[arg(long, default_value = "90d", value_name = "WHEN")]
+        expires_in: String,
+        /// The store: sqlite:PATH or postgres://… [default: rampart.sqlite in the data directory].
+        #[arg(long, value_name = "URL", env = "RAMPART_STORE")]
+        store: Option<String>,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// List every token (id, name, role, tenant, created, expires, live/expired/revoked);
+    /// never the tokens themselves.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The store: sqlite:PATH or postgres://… [default: rampart.sqlite in the data directory].
+        #[arg(long, value_name = "URL", env = "RAMPART_STORE")]
+        store: Option<String>,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Revoke a token at once (a server refuses it from its next request), by id or by
+    /// the name of one live token. Audited.
+    Revoke {
+        /// The token's id (`token list`) or name.
+        #[arg(value_name = "ID|NAME")]
+        token: String,
         /// The store: sqlite:PATH or postgres://… [default: rampart.sqlite in the data directory].
         #[arg(long, value_name = "URL", env = "RAMPART_STORE")]
         store: Option<String>,
@@ -792,15 +820,31 @@ fn run(command: Command) -> Result<()> {
                 role,
                 tenant,
                 name,
+                expires_in,
                 store,
                 data,
             } => token::create(token::CreateArgs {
                 role,
                 tenant,
                 name,
+                expires_in,
                 data_dir: data.data_dir,
                 store,
             }),
+            TokenWhat::List { json, store, data } => token::list(
+                token::StoreArgs {
+                    data_dir: data.data_dir,
+                    store,
+                },
+                json,
+            ),
+            TokenWhat::Revoke { token, store, data } => token::revoke(
+                token::StoreArgs {
+                    data_dir: data.data_dir,
+                    store,
+                },
+                &token,
+            ),
         },
         Command::Bench { what } => match what {
             BenchWhat::Hunt {

@@ -231,6 +231,59 @@ async fn every_api_route_wants_a_valid_token() {
     assert_eq!((status, v["status"].as_str()), (StatusCode::OK, Some("ok")));
 }
 
+/// A token past its expiry, and one revoked while the server runs, are refused on every
+/// route at once; the admin token beside them still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_and_revoked_tokens_are_refused_everywhere() {
+    let f = fixture(16, true).await;
+    let store = f.engine.store();
+    let hour = jiff::SignedDuration::from_hours(1);
+    let expired = "rmp_expired_admin_for_tests";
+    store
+        .create_token_until(
+            "expired",
+            Role::MspAdmin,
+            None,
+            &crate::token::hash(expired),
+            Some(jiff::Timestamp::now() - hour),
+        )
+        .await
+        .unwrap();
+    let soon = "rmp_revoked_admin_for_tests";
+    let t = store
+        .create_token_until(
+            "soon-revoked",
+            Role::MspAdmin,
+            None,
+            &crate::token::hash(soon),
+            Some(jiff::Timestamp::now() + hour),
+        )
+        .await
+        .unwrap();
+    let (status, ..) = call(&f.engine, Method::GET, "/api/v1/alerts", Some(soon), vec![]).await;
+    assert_eq!(status, StatusCode::OK, "live until revoked");
+    store.revoke_token(t.id, "cli").await.unwrap();
+    for (method, path) in api_routes() {
+        for token in [expired, soon] {
+            let (status, v, _) = call(&f.engine, method.clone(), path, Some(token), vec![]).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} {token}: {v}"
+            );
+        }
+    }
+    let (status, ..) = call(
+        &f.engine,
+        Method::GET,
+        "/api/v1/alerts",
+        Some(ADMIN),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ingest_token_ingests_into_its_tenant_only_and_reads_nothing() {
     let f = fixture(16, true).await;
