@@ -191,8 +191,93 @@ pub fn app(state: AppState) -> Router {
             get(indicators::list).post(indicators::add),
         )
         .route("/api/v1/retro-hunts/{id}", get(indicators::retro_hunt))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticate_and_audit,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// Every request to a route: the bearer token is looked up once (handlers take the
+/// [`Caller`] found here), and every request made with a live token — read or write,
+/// allowed or refused — is written to the audit log after it is answered: who (the
+/// token), the method, the path, the route and the status. Requests without a live token
+/// are answered 401 by the handlers and logged, not audited (the audit log is for what
+/// tokens did; anyone can send a wrong one).
+async fn authenticate_and_audit(
+    State(engine): State<Engine>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let caller = match bearer(req.headers()) {
+        Some(token) => match engine
+            .store()
+            .token_by_hash(&crate::token::hash(token))
+            .await
+        {
+            Ok(found) => found.map(Caller),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        None => None,
+    };
+    let Some(caller) = caller else {
+        tracing::debug!(path = %req.uri().path(), "request without a live token");
+        return next.run(req).await;
+    };
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    req.extensions_mut().insert(caller.clone());
+    let response = next.run(req).await;
+    let status = response.status().as_u16();
+    let detail = json!({
+        "method": method.as_str(),
+        "path": path,
+        "route": route,
+        "status": status,
+    })
+    .to_string();
+    let action = if method == axum::http::Method::GET {
+        "api.read"
+    } else {
+        "api.write"
+    };
+    let tenant = caller.0.tenant.clone().or_else(|| {
+        path.strip_prefix("/api/v1/tenants/")
+            .and_then(|rest| rest.split('/').next())
+            .map(str::to_owned)
+    });
+    let entry = NewAudit {
+        actor: &caller.actor(),
+        action,
+        tenant: tenant.as_deref(),
+        subject: None,
+        detail: &detail,
+    };
+    if let Err(e) = engine.store().append_audit(&entry).await {
+        // The request is done; its answer stands. The failure is on record here.
+        tracing::error!(
+            actor = entry.actor,
+            action,
+            %detail,
+            "the audit log could not record a request: {e}"
+        );
+    }
+    response
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// The one error type of the API: a status and a message safe to show a client.
@@ -322,15 +407,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, ApiError> {
+        // Found by the router's middleware (`authenticate_and_audit`) when it ran.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let engine = Engine::from_ref(state);
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthorized)?;
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
         let found = engine
             .store()
             .token_by_hash(&crate::token::hash(token))

@@ -284,6 +284,97 @@ async fn expired_and_revoked_tokens_are_refused_everywhere() {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// Every request a token makes, read or write, allowed or refused, is in the audit log
+/// with who, what and the answer; requests without a live token are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_by_a_token_is_audited() {
+    let f = fixture(16, true).await;
+    let before = f.engine.store().audit(None, 1000).await.unwrap().len();
+    let (status, ..) = get(&f.engine, "/api/v1/alerts?limit=5", ADMIN).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, ..) = ingest(&f.engine, "acme-dental", ACME, one_signin()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, ..) = get(&f.engine, "/api/v1/alerts/1", ACME).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, ..) = ingest(&f.engine, "brightline-law", ACME, one_signin()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, ..) = call(
+        &f.engine,
+        Method::GET,
+        "/api/v1/alerts",
+        Some("rmp_wrong"),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, ..) = call(&f.engine, Method::GET, "/healthz", None, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let audit = f.engine.store().audit(None, 1000).await.unwrap();
+    let requests: Vec<(String, String, Option<String>, Value)> = audit[before..]
+        .iter()
+        .filter(|e| e.action.starts_with("api."))
+        .map(|e| {
+            (
+                e.actor.clone(),
+                e.action.clone(),
+                e.tenant.clone(),
+                e.detail.clone(),
+            )
+        })
+        .collect();
+    let seen: Vec<(&str, &str, Option<&str>, &str, &str, u64)> = requests
+        .iter()
+        .map(|(actor, action, tenant, d)| {
+            (
+                actor.as_str(),
+                action.as_str(),
+                tenant.as_deref(),
+                d["route"].as_str().unwrap_or(""),
+                d["path"].as_str().unwrap_or(""),
+                d["status"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "token:admin",
+                "api.read",
+                None,
+                "/api/v1/alerts",
+                "/api/v1/alerts",
+                200
+            ),
+            (
+                "token:acme",
+                "api.write",
+                Some("acme-dental"),
+                "/api/v1/tenants/{tenant}/ingest",
+                "/api/v1/tenants/acme-dental/ingest",
+                202
+            ),
+            (
+                "token:acme",
+                "api.read",
+                Some("acme-dental"),
+                "/api/v1/alerts/{id}",
+                "/api/v1/alerts/1",
+                403
+            ),
+            (
+                "token:acme",
+                "api.write",
+                Some("acme-dental"),
+                "/api/v1/tenants/{tenant}/ingest",
+                "/api/v1/tenants/brightline-law/ingest",
+                403
+            ),
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ingest_token_ingests_into_its_tenant_only_and_reads_nothing() {
     let f = fixture(16, true).await;
