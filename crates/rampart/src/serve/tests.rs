@@ -323,7 +323,9 @@ async fn every_request_by_a_token_is_audited() {
             )
         })
         .collect();
-    let seen: Vec<(&str, &str, Option<&str>, &str, &str, u64)> = requests
+    // (actor, action, tenant, route, path, status)
+    type Seen<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, &'a str, u64);
+    let seen: Vec<Seen> = requests
         .iter()
         .map(|(actor, action, tenant, d)| {
             (
