@@ -19,13 +19,61 @@ pub struct AlertRow {
     pub id: i64,
     /// The idempotent key (see `rampart_engine::alert_key`).
     pub key: String,
-    /// `new` when raised; later issues add triage states.
+    /// `new` when raised, then `acknowledged`, `escalated`, `resolved` by triage
+    /// ([`Store::triage_alert`]); `withdrawn` when detection finds its finding no longer
+    /// stands.
     pub status: String,
+    /// The verdict a resolved alert was closed with.
+    pub verdict: Option<String>,
+    /// The analyst it is assigned to.
+    pub assignee: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// 0 when raised; +1 each time detection amended its finding.
     pub revision: u64,
     pub finding: Finding,
+}
+
+/// The states triage moves an alert through, in order (`withdrawn` is detection's).
+pub const ALERT_STATES: [&str; 4] = ["new", "acknowledged", "escalated", "resolved"];
+
+/// The verdicts an alert is resolved with.
+pub const VERDICTS: [&str; 4] = ["true_positive", "false_positive", "benign", "duplicate"];
+
+/// Whether triage may move an alert from `from` to `to`: forward through
+/// [`ALERT_STATES`] (skipping is allowed: a new alert may be resolved at once), and a
+/// resolved or escalated alert back to `acknowledged` (reopened, de-escalated).
+pub fn transition_allowed(from: &str, to: &str) -> bool {
+    let at = |s: &str| ALERT_STATES.iter().position(|x| *x == s);
+    match (at(from), at(to)) {
+        (Some(f), Some(t)) if t > f => true,
+        _ => to == "acknowledged" && (from == "resolved" || from == "escalated"),
+    }
+}
+
+/// A triage change ([`Store::triage_alert`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Triage<'a> {
+    /// To another state; `resolved` needs a verdict, reopening a resolved alert a reason.
+    Transition {
+        to: &'a str,
+        verdict: Option<&'a str>,
+        reason: Option<&'a str>,
+    },
+    /// To an analyst, or to nobody.
+    Assign { assignee: Option<&'a str> },
+    /// A note; notes are never changed or removed.
+    Note { text: &'a str },
+}
+
+/// Why a triage change was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TriageRefused {
+    NotFound,
+    /// The change does not fit the alert's state (or the state changed meanwhile).
+    Conflict(String),
+    /// The change itself is malformed (an unknown state or verdict, a missing verdict).
+    Invalid(String),
 }
 
 /// Which alerts [`Store::alerts`] returns: newest (event time) first.
@@ -457,6 +505,142 @@ impl Store {
             .collect()
     }
 
+    /// Applies a triage change to alert `id` on behalf of `actor` and records it in the
+    /// audit log under `alert:ID` (the alert's history: from, to, verdict, reason, note),
+    /// in one transaction. A state change applies only if the state is still the one it
+    /// was read as, so two analysts racing cannot both move an alert from one state.
+    pub async fn triage_alert(
+        &self,
+        id: i64,
+        change: &Triage<'_>,
+        actor: &str,
+    ) -> Result<Result<AlertRow, TriageRefused>, StoreError> {
+        let qerr = self.query_err();
+        let mut tx = self.begin_write().await.map_err(&qerr)?;
+        let row = sqlx::query("SELECT * FROM alerts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(&qerr)?;
+        let Some(alert) = row.as_ref().map(|r| self.alert_row(r)).transpose()? else {
+            return Ok(Err(TriageRefused::NotFound));
+        };
+        let now = now_us();
+        let (action, detail) = match *change {
+            Triage::Transition {
+                to,
+                verdict,
+                reason,
+            } => {
+                let from = alert.status.as_str();
+                if !ALERT_STATES.contains(&to) {
+                    return Ok(Err(TriageRefused::Invalid(format!(
+                        "unknown state {to:?}; one of: {}",
+                        ALERT_STATES[1..].join(", ")
+                    ))));
+                }
+                if let Some(v) = verdict
+                    && !VERDICTS.contains(&v)
+                {
+                    return Ok(Err(TriageRefused::Invalid(format!(
+                        "unknown verdict {v:?}; one of: {}",
+                        VERDICTS.join(", ")
+                    ))));
+                }
+                match (to, verdict) {
+                    ("resolved", None) => {
+                        return Ok(Err(TriageRefused::Invalid(format!(
+                            "resolving needs a verdict: one of {}",
+                            VERDICTS.join(", ")
+                        ))));
+                    }
+                    (to, Some(_)) if to != "resolved" => {
+                        return Ok(Err(TriageRefused::Invalid(
+                            "only resolving takes a verdict".to_owned(),
+                        )));
+                    }
+                    _ => {}
+                }
+                if from == "resolved" && reason.is_none_or(|r| r.trim().is_empty()) {
+                    return Ok(Err(TriageRefused::Invalid(
+                        "reopening a resolved alert needs a reason".to_owned(),
+                    )));
+                }
+                if !transition_allowed(from, to) {
+                    return Ok(Err(TriageRefused::Conflict(format!(
+                        "alert {id} is {from}; it cannot become {to}"
+                    ))));
+                }
+                let done = sqlx::query(
+                    "UPDATE alerts SET status = $1, verdict = $2, updated_at = $3 \
+                     WHERE id = $4 AND status = $5",
+                )
+                .bind(to)
+                .bind(verdict)
+                .bind(now)
+                .bind(id)
+                .bind(from)
+                .execute(&mut *tx)
+                .await
+                .map_err(&qerr)?;
+                if done.rows_affected() == 0 {
+                    return Ok(Err(TriageRefused::Conflict(format!(
+                        "alert {id} changed meanwhile; read it again"
+                    ))));
+                }
+                (
+                    format!("alert.{to}"),
+                    serde_json::json!({"from": from, "to": to, "verdict": verdict, "reason": reason}),
+                )
+            }
+            Triage::Assign { assignee } => {
+                let assignee = assignee.map(str::trim).filter(|a| !a.is_empty());
+                sqlx::query("UPDATE alerts SET assignee = $1, updated_at = $2 WHERE id = $3")
+                    .bind(assignee)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&qerr)?;
+                (
+                    "alert.assigned".to_owned(),
+                    serde_json::json!({"from": alert.assignee, "to": assignee}),
+                )
+            }
+            Triage::Note { text } => {
+                if text.trim().is_empty() {
+                    return Ok(Err(TriageRefused::Invalid("the note is empty".to_owned())));
+                }
+                sqlx::query("UPDATE alerts SET updated_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&qerr)?;
+                ("alert.note".to_owned(), serde_json::json!({"text": text}))
+            }
+        };
+        self.append_audit_in(
+            &mut tx,
+            &NewAudit {
+                actor,
+                action: &action,
+                tenant: Some(alert.finding.tenant.as_str()),
+                subject: Some(&format!("alert:{id}")),
+                detail: &detail.to_string(),
+            },
+        )
+        .await?;
+        let row = sqlx::query("SELECT * FROM alerts WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(&qerr)?;
+        let updated = self.alert_row(&row)?;
+        tx.commit().await.map_err(&qerr)?;
+        Ok(Ok(updated))
+    }
+
     fn alert_row(&self, r: &AnyRow) -> Result<AlertRow, StoreError> {
         let id = self.get_i64(r, "id")?;
         let body = self.get_str(r, "finding")?;
@@ -466,6 +650,8 @@ impl Store {
             id,
             key: self.get_str(r, "alert_key")?,
             status: self.get_str(r, "status")?,
+            verdict: self.get_opt_str(r, "verdict")?,
+            assignee: self.get_opt_str(r, "assignee")?,
             created_at: ts(self.get_i64(r, "created_at")?),
             updated_at: ts(self.get_i64(r, "updated_at")?),
             revision: unsigned(self.get_i64(r, "revision")?),

@@ -40,7 +40,10 @@ mod sql;
 mod store;
 
 pub use access::{ApiToken, AuditEntry, NewAudit, Revoked, Role};
-pub use alerts::{AlertFilter, AlertRow, DetectionReport, DetectionWrite, Snapshot};
+pub use alerts::{
+    ALERT_STATES, AlertFilter, AlertRow, DetectionReport, DetectionWrite, Snapshot, Triage,
+    TriageRefused, VERDICTS, transition_allowed,
+};
 pub use error::StoreError;
 pub use indicators::{
     IndicatorFilter, IndicatorRepo, StoredIndicator, UpsertReport, merge_into, provenance_key,

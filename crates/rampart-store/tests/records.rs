@@ -490,6 +490,241 @@ async fn tokens_expire_and_are_revoked() {
     .await;
 }
 
+/// Triage moves an alert forward (skipping allowed), resolves it only with a verdict,
+/// reopens it only with a reason, refuses what does not fit its state, and keeps every
+/// change and note, with who made it, as the alert's history.
+#[tokio::test(flavor = "current_thread")]
+async fn alerts_are_triaged_and_every_change_is_their_history() {
+    use rampart_store::{Triage, TriageRefused};
+    each_backend(async |store: Store| {
+        let f = finding("acme", "a@acme.test", "2026-11-01T10:00:00Z", "r1", "high");
+        store
+            .store_detection(&[("k1".to_owned(), f)], ("detect", 1))
+            .await
+            .unwrap();
+        let id = store.alerts(&AlertFilter::default()).await.unwrap()[0].id;
+        let to = |to: &'static str, verdict: Option<&'static str>, reason: Option<&'static str>| {
+            Triage::Transition {
+                to,
+                verdict,
+                reason,
+            }
+        };
+        let ok = store
+            .triage_alert(id, &to("acknowledged", None, None), "token:dana")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (ok.status.as_str(), ok.verdict.as_deref()),
+            ("acknowledged", None)
+        );
+        // Not backwards to new, not again to the same state.
+        for bad in ["new", "acknowledged"] {
+            let r = store
+                .triage_alert(id, &to(bad, None, None), "token:dana")
+                .await
+                .unwrap();
+            assert!(
+                matches!(r, Err(TriageRefused::Conflict(ref m)) if m.contains("is acknowledged")),
+                "{bad}: {r:?}"
+            );
+        }
+        // Resolving needs a (known) verdict; only resolving takes one.
+        let r = store
+            .triage_alert(id, &to("resolved", None, None), "token:dana")
+            .await
+            .unwrap();
+        assert!(
+            matches!(r, Err(TriageRefused::Invalid(ref m)) if m.contains("verdict")),
+            "{r:?}"
+        );
+        let r = store
+            .triage_alert(id, &to("resolved", Some("maybe"), None), "token:dana")
+            .await
+            .unwrap();
+        assert!(matches!(r, Err(TriageRefused::Invalid(_))), "{r:?}");
+        let r = store
+            .triage_alert(id, &to("escalated", Some("benign"), None), "token:dana")
+            .await
+            .unwrap();
+        assert!(matches!(r, Err(TriageRefused::Invalid(_))), "{r:?}");
+        let r = store
+            .triage_alert(id, &to("closed", None, None), "token:dana")
+            .await
+            .unwrap();
+        assert!(
+            matches!(r, Err(TriageRefused::Invalid(ref m)) if m.contains("unknown state")),
+            "{r:?}"
+        );
+        store
+            .triage_alert(
+                id,
+                &Triage::Assign {
+                    assignee: Some("dana"),
+                },
+                "token:lead",
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .triage_alert(
+                id,
+                &Triage::Note {
+                    text: "called the partner; not her",
+                },
+                "token:dana",
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let done = store
+            .triage_alert(
+                id,
+                &to("resolved", Some("true_positive"), None),
+                "token:dana",
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                done.status.as_str(),
+                done.verdict.as_deref(),
+                done.assignee.as_deref()
+            ),
+            ("resolved", Some("true_positive"), Some("dana"))
+        );
+        // Reopening needs a reason, and clears the verdict.
+        let r = store
+            .triage_alert(id, &to("acknowledged", None, None), "token:dana")
+            .await
+            .unwrap();
+        assert!(
+            matches!(r, Err(TriageRefused::Invalid(ref m)) if m.contains("reason")),
+            "{r:?}"
+        );
+        let again = store
+            .triage_alert(
+                id,
+                &to(
+                    "acknowledged",
+                    None,
+                    Some("same IP seen at another partner"),
+                ),
+                "token:lead",
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (again.status.as_str(), again.verdict),
+            ("acknowledged", None)
+        );
+        assert_eq!(
+            store
+                .triage_alert(9_999, &Triage::Note { text: "x" }, "token:dana")
+                .await
+                .unwrap(),
+            Err(TriageRefused::NotFound)
+        );
+        // Detection amending the finding keeps the triage state.
+        let mut f2 = finding(
+            "acme",
+            "a@acme.test",
+            "2026-11-01T10:00:00Z",
+            "r1",
+            "critical",
+        );
+        f2.title.push_str(" (amended)");
+        store
+            .store_detection(&[("k1".to_owned(), f2)], ("detect", 2))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.alert(id).await.unwrap().unwrap().status,
+            "acknowledged"
+        );
+
+        let history = store
+            .audit(Some(&format!("alert:{id}")), 100)
+            .await
+            .unwrap();
+        let steps: Vec<(&str, &str)> = history
+            .iter()
+            .map(|e| (e.actor.as_str(), e.action.as_str()))
+            .filter(|(actor, _)| *actor != "engine")
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("token:dana", "alert.acknowledged"),
+                ("token:lead", "alert.assigned"),
+                ("token:dana", "alert.note"),
+                ("token:dana", "alert.resolved"),
+                ("token:lead", "alert.acknowledged"),
+            ]
+        );
+        let reopened = history
+            .iter()
+            .rev()
+            .find(|e| e.action == "alert.acknowledged")
+            .unwrap();
+        assert_eq!(reopened.detail["from"], "resolved");
+        assert_eq!(reopened.detail["reason"], "same IP seen at another partner");
+        let note = history.iter().find(|e| e.action == "alert.note").unwrap();
+        assert_eq!(note.detail["text"], "called the partner; not her");
+    })
+    .await;
+}
+
+/// Two analysts moving the same alert at once: one wins, the other is told it changed.
+#[tokio::test(flavor = "current_thread")]
+async fn concurrent_triage_of_one_alert_lets_one_change_through() {
+    use rampart_store::{Triage, TriageRefused};
+    each_backend(async |store: Store| {
+        let f = finding("acme", "a@acme.test", "2026-11-01T10:00:00Z", "r1", "high");
+        store
+            .store_detection(&[("k1".to_owned(), f)], ("detect", 1))
+            .await
+            .unwrap();
+        let id = store.alerts(&AlertFilter::default()).await.unwrap()[0].id;
+        let ack = Triage::Transition {
+            to: "acknowledged",
+            verdict: None,
+            reason: None,
+        };
+        let (a, b) = tokio::join!(
+            store.triage_alert(id, &ack, "token:a"),
+            store.triage_alert(id, &ack, "token:b")
+        );
+        let results = [a.unwrap(), b.unwrap()];
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(TriageRefused::Conflict(_))))
+        );
+        let history = store
+            .audit(Some(&format!("alert:{id}")), 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            history
+                .iter()
+                .filter(|e| e.action == "alert.acknowledged")
+                .count(),
+            1
+        );
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn store_specs() {
     let dir = tempfile::tempdir().unwrap();
