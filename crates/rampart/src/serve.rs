@@ -184,6 +184,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/tenants/{tenant}/ingest", post(ingest))
         .route("/api/v1/alerts", get(list_alerts))
         .route("/api/v1/alerts/{id}", get(get_alert))
+        .route("/api/v1/alerts/{id}/transition", post(transition_alert))
+        .route("/api/v1/alerts/{id}/assign", post(assign_alert))
+        .route("/api/v1/alerts/{id}/notes", post(note_alert))
         .route("/api/v1/dead-letters", get(list_dead_letters))
         .route("/api/v1/dead-letters/{id}/retry", post(retry_dead_letter))
         .route(
@@ -288,6 +291,10 @@ pub enum ApiError {
     Forbidden(String),
     NotFound(String),
     BadRequest(String),
+    /// The request does not fit the resource's state (409).
+    Conflict(String),
+    /// The request is well-formed but not acceptable (422).
+    Unprocessable(String),
     Busy {
         retry_after_secs: u64,
         message: String,
@@ -305,6 +312,8 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
+            ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
             ApiError::Busy {
                 retry_after_secs,
                 message,
@@ -380,6 +389,16 @@ impl Caller {
             Role::MspAdmin => Ok(()),
             Role::Ingest => Err(ApiError::Forbidden(
                 "an ingest token can only ingest; indicators need an msp-admin token".to_owned(),
+            )),
+        }
+    }
+
+    /// Triage (state, verdict, assignment, notes) is for msp-admin tokens.
+    fn may_triage(&self) -> Result<(), ApiError> {
+        match self.0.role {
+            Role::MspAdmin => Ok(()),
+            Role::Ingest => Err(ApiError::Forbidden(
+                "an ingest token can only ingest; triage needs an msp-admin token".to_owned(),
             )),
         }
     }
@@ -537,12 +556,114 @@ async fn get_alert(
     Ok(Json(alert_json(&alert, Some(&history))))
 }
 
+#[derive(Debug, Deserialize)]
+struct TransitionBody {
+    to: String,
+    verdict: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AssignBody {
+    assignee: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NoteBody {
+    text: String,
+}
+
+/// `POST /api/v1/alerts/{id}/transition`: `{"to": "acknowledged"|"escalated"|"resolved",
+/// "verdict": …, "reason": …}`.
+async fn transition_alert(
+    State(engine): State<Engine>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.may_triage()?;
+    let b: TransitionBody = json_body(&body)?;
+    let change = rampart_store::Triage::Transition {
+        to: &b.to,
+        verdict: b.verdict.as_deref(),
+        reason: b.reason.as_deref(),
+    };
+    triage(&engine, &caller, &id, &change).await
+}
+
+/// `POST /api/v1/alerts/{id}/assign`: `{"assignee": "dana"}` (or `null`: nobody).
+async fn assign_alert(
+    State(engine): State<Engine>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.may_triage()?;
+    let b: AssignBody = json_body(&body)?;
+    let change = rampart_store::Triage::Assign {
+        assignee: b.assignee.as_deref(),
+    };
+    triage(&engine, &caller, &id, &change).await
+}
+
+/// `POST /api/v1/alerts/{id}/notes`: `{"text": "…"}`.
+async fn note_alert(
+    State(engine): State<Engine>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.may_triage()?;
+    let b: NoteBody = json_body(&body)?;
+    triage(
+        &engine,
+        &caller,
+        &id,
+        &rampart_store::Triage::Note { text: &b.text },
+    )
+    .await
+}
+
+/// A JSON request body, or 400 naming what is wrong with it.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("the body: {e}")))
+}
+
+/// Applies a triage change and answers the alert as it now stands, with its history.
+async fn triage(
+    engine: &Engine,
+    caller: &Caller,
+    id: &str,
+    change: &rampart_store::Triage<'_>,
+) -> Result<Json<Value>, ApiError> {
+    use rampart_store::TriageRefused;
+    let not_found = || ApiError::NotFound(format!("no alert {id}"));
+    let n: i64 = id.parse().map_err(|_| not_found())?;
+    let alert = match engine
+        .store()
+        .triage_alert(n, change, &caller.actor())
+        .await?
+    {
+        Ok(a) => a,
+        Err(TriageRefused::NotFound) => return Err(not_found()),
+        Err(TriageRefused::Conflict(m)) => return Err(ApiError::Conflict(m)),
+        Err(TriageRefused::Invalid(m)) => return Err(ApiError::Unprocessable(m)),
+    };
+    let history = engine
+        .store()
+        .audit(Some(&format!("alert:{n}")), 1000)
+        .await?;
+    Ok(Json(alert_json(&alert, Some(&history))))
+}
+
 /// An alert as the API shows it: the finding's fields plus id, status and history.
 fn alert_json(a: &AlertRow, history: Option<&[rampart_store::AuditEntry]>) -> Value {
     let f = &a.finding;
     let mut v = json!({
         "id": a.id,
         "status": a.status,
+        "verdict": a.verdict,
+        "assignee": a.assignee,
         "kind": f.kind.as_str(),
         "severity": f.severity.as_str(),
         "score": f.score,
@@ -656,7 +777,9 @@ pub fn openapi_document() -> Value {
                         "reason": {"type": "string"}, "dead_letter": {"type": "integer"}}}}
                 }},
                 "Alert": {"type": "object", "required": ["id", "status", "kind", "severity", "tenant", "user", "time", "title", "event_ids", "evidence"], "properties": {
-                    "id": {"type": "integer"}, "status": {"type": "string", "description": "new; withdrawn when its finding no longer stands (listed only with status=withdrawn)"}, "kind": {"type": "string"},
+                    "id": {"type": "integer"}, "status": {"type": "string", "description": "new, acknowledged, escalated, resolved (triage); withdrawn when its finding no longer stands (listed only with status=withdrawn)"}, "kind": {"type": "string"},
+                    "verdict": {"type": ["string", "null"], "enum": ["true_positive", "false_positive", "benign", "duplicate", null]},
+                    "assignee": {"type": ["string", "null"]},
                     "severity": {"type": "string", "enum": ["info", "low", "medium", "high", "critical"]},
                     "score": {"type": "integer"}, "tenant": {"type": "string"}, "user": {"type": "string"},
                     "time": {"type": "string", "format": "date-time"}, "title": {"type": "string"},
@@ -728,6 +851,27 @@ pub fn openapi_document() -> Value {
                 "security": secured,
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "the alert", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Alert"}}}}, "401": err, "403": err, "404": err}}},
+            "/api/v1/alerts/{id}/transition": {"post": {
+                "summary": "move an alert: new → acknowledged → escalated → resolved (skipping allowed; resolving needs a verdict); a resolved or escalated alert back to acknowledged (reopening a resolved one needs a reason) (msp-admin)",
+                "security": secured,
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["to"], "properties": {
+                    "to": {"type": "string", "enum": ["acknowledged", "escalated", "resolved"]},
+                    "verdict": {"type": "string", "enum": ["true_positive", "false_positive", "benign", "duplicate"]},
+                    "reason": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "the alert as it now stands, with its history", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Alert"}}}}, "400": err, "401": err, "403": err, "404": err, "409": err, "422": err}}},
+            "/api/v1/alerts/{id}/assign": {"post": {
+                "summary": "assign an alert to an analyst, or to nobody with null (msp-admin)",
+                "security": secured,
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"assignee": {"type": ["string", "null"]}}}}}},
+                "responses": {"200": {"description": "the alert", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Alert"}}}}, "400": err, "401": err, "403": err, "404": err}}},
+            "/api/v1/alerts/{id}/notes": {"post": {
+                "summary": "add a note to an alert's history (notes are never changed or removed) (msp-admin)",
+                "security": secured,
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "the alert", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Alert"}}}}, "400": err, "401": err, "403": err, "404": err, "422": err}}},
             "/api/v1/dead-letters": {"get": {
                 "summary": "records that could not be accepted, newest first (msp-admin)",
                 "security": secured,

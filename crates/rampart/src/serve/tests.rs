@@ -205,6 +205,9 @@ fn api_routes() -> Vec<(Method, &'static str)> {
         (Method::POST, "/api/v1/tenants/acme-dental/ingest"),
         (Method::GET, "/api/v1/alerts"),
         (Method::GET, "/api/v1/alerts/1"),
+        (Method::POST, "/api/v1/alerts/1/transition"),
+        (Method::POST, "/api/v1/alerts/1/assign"),
+        (Method::POST, "/api/v1/alerts/1/notes"),
         (Method::GET, "/api/v1/dead-letters"),
         (Method::POST, "/api/v1/dead-letters/1/retry"),
         (Method::POST, "/api/v1/indicators"),
@@ -373,6 +376,148 @@ async fn every_request_by_a_token_is_audited() {
                 "/api/v1/tenants/brightline-law/ingest",
                 403
             ),
+        ]
+    );
+}
+
+/// An analyst (msp-admin token) triages an alert over the API: acknowledge, assign, note,
+/// resolve with a verdict, reopen with a reason; refusals say why; ingest tokens may not
+/// triage; the history names who did what.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_is_triaged_over_the_api_and_its_history_says_who_did_what() {
+    let f = fixture(16, true).await;
+    let records = [
+        graph_signin(
+            "ny",
+            "ann@acme.test",
+            "2026-10-20T14:00:00Z",
+            "198.51.100.7",
+            NYC,
+            None,
+        ),
+        graph_signin(
+            "phx",
+            "ann@acme.test",
+            "2026-10-20T14:20:00Z",
+            "203.0.113.66",
+            PHX,
+            None,
+        ),
+    ];
+    let (status, v, _) = ingest(&f.engine, "acme-dental", ACME, body(&records)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    settle(&f.engine).await;
+    let (_, v, _) = get(&f.engine, "/api/v1/alerts?kind=impossible_travel", ADMIN).await;
+    let id = v["alerts"][0]["id"]
+        .as_i64()
+        .expect("an impossible travel alert");
+    assert_eq!(v["alerts"][0]["status"], "new");
+    let at = |what: &str| format!("/api/v1/alerts/{id}/{what}");
+    let send = |path: String, token: &'static str, json: Value| {
+        let engine = f.engine.clone();
+        async move { post(&engine, &path, token, json.to_string().into_bytes()).await }
+    };
+
+    // Ingest tokens may not triage, not even their own tenant's alerts.
+    for (what, json) in [
+        ("transition", serde_json::json!({"to": "acknowledged"})),
+        ("assign", serde_json::json!({"assignee": "dana"})),
+        ("notes", serde_json::json!({"text": "x"})),
+    ] {
+        let (status, ..) = send(at(what), ACME, json).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
+    }
+    let (status, v, _) = send(
+        at("transition"),
+        ADMIN,
+        serde_json::json!({"to": "acknowledged"}),
+    )
+    .await;
+    assert_eq!(
+        (status, v["status"].as_str()),
+        (StatusCode::OK, Some("acknowledged")),
+        "{v}"
+    );
+    let (status, v, _) = send(
+        at("transition"),
+        ADMIN,
+        serde_json::json!({"to": "acknowledged"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("is acknowledged"),
+        "{v}"
+    );
+    let (status, v, _) = send(at("assign"), ADMIN, serde_json::json!({"assignee": "dana"})).await;
+    assert_eq!(
+        (status, v["assignee"].as_str()),
+        (StatusCode::OK, Some("dana")),
+        "{v}"
+    );
+    let (status, ..) = send(
+        at("notes"),
+        ADMIN,
+        serde_json::json!({"text": "Ann is in New York; phoned her"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v, _) = send(
+        at("transition"),
+        ADMIN,
+        serde_json::json!({"to": "resolved"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("verdict"), "{v}");
+    let (status, v, _) = send(
+        at("transition"),
+        ADMIN,
+        serde_json::json!({"to": "resolved", "verdict": "true_positive"}),
+    )
+    .await;
+    assert_eq!(
+        (status, v["status"].as_str(), v["verdict"].as_str()),
+        (StatusCode::OK, Some("resolved"), Some("true_positive")),
+        "{v}"
+    );
+    let (status, ..) = send(
+        at("transition"),
+        ADMIN,
+        serde_json::json!({"to": "acknowledged"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "reopening without a reason"
+    );
+    let (status, ..) = post(&f.engine, &at("transition"), ADMIN, b"not json".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, ..) = post(
+        &f.engine,
+        "/api/v1/alerts/99999/notes",
+        ADMIN,
+        br#"{"text":"x"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, v, _) = get(&f.engine, &format!("/api/v1/alerts/{id}"), ADMIN).await;
+    let steps: Vec<(&str, &str)> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["actor"] != "engine")
+        .map(|h| (h["actor"].as_str().unwrap(), h["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("token:admin", "alert.acknowledged"),
+            ("token:admin", "alert.assigned"),
+            ("token:admin", "alert.note"),
+            ("token:admin", "alert.resolved"),
         ]
     );
 }
@@ -632,6 +777,7 @@ async fn the_openapi_document_lists_exactly_the_served_routes() {
         .map(|(m, p)| {
             let p = p
                 .replace("/acme-dental/", "/{tenant}/")
+                .replace("/alerts/1/", "/alerts/{id}/")
                 .replace("/alerts/1", "/alerts/{id}")
                 .replace("/dead-letters/1/", "/dead-letters/{id}/")
                 .replace("/retro-hunts/1", "/retro-hunts/{id}");
