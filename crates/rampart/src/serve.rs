@@ -574,9 +574,11 @@ struct NoteBody {
 }
 
 /// `POST /api/v1/alerts/{id}/transition`: `{"to": "acknowledged"|"escalated"|"resolved",
-/// "verdict": …, "reason": …}`.
+/// "verdict": …, "reason": …}`. Resolving as `true_positive` teaches every tenant the
+/// attacker's addresses (`learned` in the answer; see [`indicators::learn_from`]); a
+/// `false_positive` teaches nothing.
 async fn transition_alert(
-    State(engine): State<Engine>,
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
@@ -588,7 +590,22 @@ async fn transition_alert(
         verdict: b.verdict.as_deref(),
         reason: b.reason.as_deref(),
     };
-    triage(&engine, &caller, &id, &change).await
+    let (alert, _) = apply_triage(&state.engine, &caller, &id, &change).await?;
+    let learned = if b.to == "resolved" && b.verdict.as_deref() == Some("true_positive") {
+        Some(indicators::learn_from(&state, &caller, &alert).await?)
+    } else {
+        None
+    };
+    let history = state
+        .engine
+        .store()
+        .audit(Some(&format!("alert:{}", alert.id)), 1000)
+        .await?;
+    let mut v = alert_json(&alert, Some(&history));
+    if let Some(l) = learned {
+        v["learned"] = l;
+    }
+    Ok(Json(v))
 }
 
 /// `POST /api/v1/alerts/{id}/assign`: `{"assignee": "dana"}` (or `null`: nobody).
@@ -636,6 +653,17 @@ async fn triage(
     id: &str,
     change: &rampart_store::Triage<'_>,
 ) -> Result<Json<Value>, ApiError> {
+    let (alert, history) = apply_triage(engine, caller, id, change).await?;
+    Ok(Json(alert_json(&alert, Some(&history))))
+}
+
+/// Applies a triage change: the alert as it now stands, and its history.
+async fn apply_triage(
+    engine: &Engine,
+    caller: &Caller,
+    id: &str,
+    change: &rampart_store::Triage<'_>,
+) -> Result<(AlertRow, Vec<rampart_store::AuditEntry>), ApiError> {
     use rampart_store::TriageRefused;
     let not_found = || ApiError::NotFound(format!("no alert {id}"));
     let n: i64 = id.parse().map_err(|_| not_found())?;
@@ -653,7 +681,7 @@ async fn triage(
         .store()
         .audit(Some(&format!("alert:{n}")), 1000)
         .await?;
-    Ok(Json(alert_json(&alert, Some(&history))))
+    Ok((alert, history))
 }
 
 /// An alert as the API shows it: the finding's fields plus id, status and history.

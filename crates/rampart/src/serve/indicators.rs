@@ -307,3 +307,57 @@ fn retro_json(j: &RetroHuntRow) -> Value {
         "finished_at": j.finished_at.map(|t| t.to_string()),
     })
 }
+
+/// Learn once, protect all: alert `alert` was just resolved as a true positive, so its
+/// attacker's addresses become indicators ([`rampart_engine::learned_indicators`]: TLP
+/// amber, provenance the alert), matched live from the next detection round and searched
+/// for in the stored history of every tenant (a retro-hunt over the server's window before
+/// the alert's event time, up to now).
+/// Audited as `alert.learned`; answers what was learned.
+pub(super) async fn learn_from(
+    state: &AppState,
+    caller: &Caller,
+    alert: &rampart_store::AlertRow,
+) -> Result<Value, ApiError> {
+    let engine = &state.engine;
+    let now = Timestamp::now();
+    let indicators = rampart_engine::learned_indicators(alert.id, &alert.finding, now);
+    let values: Vec<String> = indicators
+        .iter()
+        .map(|i| i.observable.to_string())
+        .collect();
+    if indicators.is_empty() {
+        return Ok(json!({"indicators": values, "retro_hunt": Value::Null}));
+    }
+    let stored = engine.store().upsert_many(&indicators).await?;
+    engine.refresh_indicators().await?;
+    // The window reaches back from the attack, not from now: an alert may be triaged
+    // days after it was raised, and what the attacker did before it matters most.
+    let since = alert
+        .finding
+        .time
+        .min(now)
+        .checked_sub(state.retro_window)
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let networks = retro_networks(&indicators);
+    let job = engine
+        .queue_retro_hunt(&caller.actor(), &networks, indicators.len() as u64, since)
+        .await?;
+    let learned = json!({
+        "indicators": values,
+        "added": stored.inserted,
+        "updated": stored.merged,
+        "retro_hunt": job,
+    });
+    engine
+        .store()
+        .append_audit(&NewAudit {
+            actor: &caller.actor(),
+            action: "alert.learned",
+            tenant: Some(alert.finding.tenant.as_str()),
+            subject: Some(&format!("alert:{}", alert.id)),
+            detail: &learned.to_string(),
+        })
+        .await?;
+    Ok(learned)
+}

@@ -406,7 +406,34 @@ async fn an_alert_is_triaged_over_the_api_and_its_history_says_who_did_what() {
     ];
     let (status, v, _) = ingest(&f.engine, "acme-dental", ACME, body(&records)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    // The same address signed in at a second partner an hour earlier (the user was there:
+    // nothing odd about it on its own, but the takeover at acme makes it cross-tenant).
+    let bright = [graph_signin(
+        "bright-1",
+        "bo@brightline.test",
+        "2026-10-20T13:10:00Z",
+        "203.0.113.66",
+        PHX,
+        None,
+    )];
+    let (status, v, _) = ingest(&f.engine, "brightline-law", BRIGHT, body(&bright)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
     settle(&f.engine).await;
+    let kinds = |v: &Value| -> Vec<(String, bool)> {
+        v["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["kind"].as_str().unwrap().to_owned(),
+                    a["retro_hunt"] == true,
+                )
+            })
+            .collect()
+    };
+    let (_, v, _) = get(&f.engine, "/api/v1/alerts?tenant=brightline-law", ADMIN).await;
+    assert_eq!(kinds(&v), [("cross_tenant_ip".to_owned(), false)], "{v}");
     let (_, v, _) = get(&f.engine, "/api/v1/alerts?kind=impossible_travel", ADMIN).await;
     let id = v["alerts"][0]["id"]
         .as_i64()
@@ -481,6 +508,33 @@ async fn an_alert_is_triaged_over_the_api_and_its_history_says_who_did_what() {
         (StatusCode::OK, Some("resolved"), Some("true_positive")),
         "{v}"
     );
+    // Learned: the attacker's address (the Phoenix side), and a retro-hunt of every tenant.
+    assert_eq!(
+        v["learned"]["indicators"],
+        serde_json::json!(["203.0.113.66"]),
+        "{v}"
+    );
+    let job = v["learned"]["retro_hunt"].as_i64().expect("a retro-hunt");
+    let done = f
+        .engine
+        .wait_retro_hunt(job, std::time::Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, rampart_store::RetroStatus::Done, "{done:?}");
+    settle(&f.engine).await;
+    // The retro-hunt found the second partner's sign-in: an indicator match beside the
+    // cross-tenant alert.
+    let (_, v, _) = get(
+        &f.engine,
+        "/api/v1/alerts?tenant=brightline-law&kind=indicator_match",
+        ADMIN,
+    )
+    .await;
+    assert_eq!(kinds(&v), [("indicator_match".to_owned(), true)], "{v}");
+    assert_eq!(v["alerts"][0]["event_ids"][0], "bright-1");
+    let (_, v, _) = get(&f.engine, "/api/v1/indicators", ADMIN).await;
+    assert!(v.to_string().contains("203.0.113.66"), "{v}");
     let (status, ..) = send(
         at("transition"),
         ADMIN,
@@ -492,6 +546,22 @@ async fn an_alert_is_triaged_over_the_api_and_its_history_says_who_did_what() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "reopening without a reason"
     );
+    // Reopened and closed as a false positive: nothing is learned.
+    let (status, ..) = send(
+        at("transition"),
+        ADMIN,
+        serde_json::json!({"to": "acknowledged", "reason": "recheck"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v, _) = send(
+        at("transition"),
+        ADMIN,
+        serde_json::json!({"to": "resolved", "verdict": "false_positive"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert!(v.get("learned").is_none(), "{v}");
     let (status, ..) = post(&f.engine, &at("transition"), ADMIN, b"not json".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, ..) = post(
@@ -517,6 +587,9 @@ async fn an_alert_is_triaged_over_the_api_and_its_history_says_who_did_what() {
             ("token:admin", "alert.acknowledged"),
             ("token:admin", "alert.assigned"),
             ("token:admin", "alert.note"),
+            ("token:admin", "alert.resolved"),
+            ("token:admin", "alert.learned"),
+            ("token:admin", "alert.acknowledged"),
             ("token:admin", "alert.resolved"),
         ]
     );
