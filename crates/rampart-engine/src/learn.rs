@@ -9,7 +9,9 @@
 use std::net::IpAddr;
 
 use jiff::Timestamp;
-use rampart_intel::{Confidence, Indicator, Observable, Provenance, Tag, TagKind};
+use rampart_intel::{
+    Confidence, Indicator, IndicatorSet, Observable, Provenance, Tag, TagKind, Verdict,
+};
 use rampart_model::{Evidence, Finding};
 
 /// The confidence of an indicator an analyst confirmed by a true-positive verdict.
@@ -56,7 +58,9 @@ pub fn learned_indicators(alert_id: i64, f: &Finding, at: Timestamp) -> Vec<Indi
                 },
                 f.time.min(at),
             );
-            i.last_seen = f.time.min(at);
+            // Confirmed now: the decay clock starts at the verdict, not at the attack
+            // (an alert may be triaged days later).
+            i.last_seen = at.max(i.first_seen);
             i.confidence = Confidence::saturating(i64::from(LEARNED_CONFIDENCE));
             i.tags = vec![
                 Tag::new(TagKind::Other, "confirmed-alert"),
@@ -69,6 +73,24 @@ pub fn learned_indicators(alert_id: i64, f: &Finding, at: Timestamp) -> Vec<Indi
             i
         })
         .collect()
+}
+
+/// The confirmed-malicious indicator an alert is tied to, described (`ip 203.0.113.66`),
+/// if any: the indicator an indicator match matched, when its verdict was malicious, or a
+/// malicious indicator that the alert's tenant may see naming one of the finding's
+/// attacker addresses ([`attacker_addresses`]), live at the alert's own time. Such an
+/// alert is not closed as benign or a false positive without an explicit override.
+pub fn malicious_tie(f: &Finding, live: &IndicatorSet) -> Option<String> {
+    let at = f.time;
+    if let Evidence::Indicator(e) = &f.evidence {
+        return (e.indicator.verdict == Verdict::Malicious.as_str())
+            .then(|| format!("{} {}", e.indicator.kind, e.indicator.value));
+    }
+    attacker_addresses(f).into_iter().find_map(|ip| {
+        live.decide_for(&Observable::Ip(ip), at, &f.tenant)
+            .filter(|m| m.indicator.verdict == Verdict::Malicious)
+            .map(|_| format!("ip {ip}"))
+    })
 }
 
 #[cfg(test)]
@@ -147,9 +169,30 @@ mod tests {
             i.first_seen,
             "2026-10-20T14:20:00Z".parse::<Timestamp>().unwrap()
         );
+        assert_eq!(i.last_seen, at, "the decay clock starts at the verdict");
         assert_eq!(
             attacker_addresses(&travel("from")),
             ["198.51.100.7".parse::<IpAddr>().unwrap()]
         );
+    }
+
+    #[test]
+    fn an_alert_is_tied_to_a_live_malicious_indicator_on_its_attacker_side_only() {
+        let at: Timestamp = "2026-10-20T15:00:00Z".parse().unwrap();
+        let mut live = IndicatorSet::new();
+        // Learned at another tenant: TLP amber, so it counts here too.
+        let mut other = learned_indicators(3, &travel("to"), at);
+        other[0].provenance = Provenance::Alert {
+            tenant: "brightline".parse().unwrap(),
+            alert_id: "3".into(),
+        };
+        live.insert(other.remove(0));
+        assert_eq!(
+            malicious_tie(&travel("to"), &live).as_deref(),
+            Some("ip 203.0.113.66")
+        );
+        // The other side of the trip is the user's own: no tie.
+        assert_eq!(malicious_tie(&travel("from"), &live), None);
+        assert_eq!(malicious_tie(&travel("to"), &IndicatorSet::new()), None);
     }
 }

@@ -91,7 +91,7 @@ use tokio::task::JoinHandle;
 
 pub use decode::{DecodedBatch, decode_batch};
 pub use detect::{DEFAULT_INDICATOR_POLL, DETECT_CHECKPOINT, DetectSettings, Detection};
-pub use learn::{LEARNED_CONFIDENCE, attacker_addresses, learned_indicators};
+pub use learn::{LEARNED_CONFIDENCE, attacker_addresses, learned_indicators, malicious_tie};
 pub use live::{LiveIndicators, Refreshed};
 pub use metrics::{Gauges, Metrics};
 pub use retro::{

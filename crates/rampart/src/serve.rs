@@ -561,6 +561,10 @@ struct TransitionBody {
     to: String,
     verdict: Option<String>,
     reason: Option<String>,
+    /// Closes an alert tied to a confirmed-malicious indicator as benign or a false
+    /// positive all the same (with a reason; audited).
+    #[serde(default)]
+    r#override: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -585,12 +589,31 @@ async fn transition_alert(
 ) -> Result<Json<Value>, ApiError> {
     caller.may_triage()?;
     let b: TransitionBody = json_body(&body)?;
+    let guarded = guard_benign_close(&state.engine, &id, &b).await?;
     let change = rampart_store::Triage::Transition {
         to: &b.to,
         verdict: b.verdict.as_deref(),
         reason: b.reason.as_deref(),
     };
     let (alert, _) = apply_triage(&state.engine, &caller, &id, &change).await?;
+    if let Some(tie) = guarded {
+        let detail = json!({
+            "verdict": b.verdict,
+            "indicator": tie,
+            "reason": b.reason,
+        });
+        state
+            .engine
+            .store()
+            .append_audit(&NewAudit {
+                actor: &caller.actor(),
+                action: "alert.guard_overridden",
+                tenant: Some(alert.finding.tenant.as_str()),
+                subject: Some(&format!("alert:{}", alert.id)),
+                detail: &detail.to_string(),
+            })
+            .await?;
+    }
     let learned = if b.to == "resolved" && b.verdict.as_deref() == Some("true_positive") {
         Some(indicators::learn_from(&state, &caller, &alert).await?)
     } else {
@@ -639,6 +662,38 @@ async fn note_alert(
         &rampart_store::Triage::Note { text: &b.text },
     )
     .await
+}
+
+/// The guard on closing an alert as `benign` or `false_positive`: when the alert is tied
+/// to a confirmed-malicious indicator ([`rampart_engine::malicious_tie`]), that takes
+/// `"override": true` and a reason (409 otherwise). Returns the tie when the override is
+/// used, so that it is audited.
+async fn guard_benign_close(
+    engine: &Engine,
+    id: &str,
+    b: &TransitionBody,
+) -> Result<Option<String>, ApiError> {
+    if !matches!(b.verdict.as_deref(), Some("benign" | "false_positive")) {
+        return Ok(None);
+    }
+    let Ok(n) = id.parse::<i64>() else {
+        return Ok(None);
+    };
+    let Some(alert) = engine.store().alert(n).await? else {
+        return Ok(None);
+    };
+    let live = engine.settings().indicators.current();
+    let Some(tie) = rampart_engine::malicious_tie(&alert.finding, &live) else {
+        return Ok(None);
+    };
+    if !b.r#override || b.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(ApiError::Conflict(format!(
+            "alert {n} is tied to a confirmed-malicious indicator ({tie}); closing it as {} \
+             takes \"override\": true and a reason",
+            b.verdict.as_deref().unwrap_or_default()
+        )));
+    }
+    Ok(Some(tie))
 }
 
 /// A JSON request body, or 400 naming what is wrong with it.

@@ -546,7 +546,9 @@ async fn an_alert_is_triaged_over_the_api_and_its_history_says_who_did_what() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "reopening without a reason"
     );
-    // Reopened and closed as a false positive: nothing is learned.
+    // Reopened and closed as a false positive: its address is now a confirmed-malicious
+    // indicator, so that takes an explicit override with a reason (audited); a false
+    // positive teaches nothing.
     let (status, ..) = send(
         at("transition"),
         ADMIN,
@@ -560,8 +562,50 @@ async fn an_alert_is_triaged_over_the_api_and_its_history_says_who_did_what() {
         serde_json::json!({"to": "resolved", "verdict": "false_positive"}),
     )
     .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("confirmed-malicious indicator (ip 203.0.113.66)"),
+        "{v}"
+    );
+    let (status, v, _) = send(
+        at("transition"),
+        ADMIN,
+        serde_json::json!({"to": "resolved", "verdict": "false_positive", "override": true}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "an override needs a reason: {v}"
+    );
+    let (status, v, _) = send(
+        at("transition"),
+        ADMIN,
+        serde_json::json!({"to": "resolved", "verdict": "false_positive", "override": true,
+            "reason": "the partner's VPN egress; checked with their IT"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert!(v.get("learned").is_none(), "{v}");
+    // The second partner's alerts are tied to the learned indicator too.
+    let (_, v, _) = get(
+        &f.engine,
+        "/api/v1/alerts?tenant=brightline-law&kind=cross_tenant_ip",
+        ADMIN,
+    )
+    .await;
+    let cross = v["alerts"][0]["id"].as_i64().unwrap();
+    let (status, v, _) = post(
+        &f.engine,
+        &format!("/api/v1/alerts/{cross}/transition"),
+        ADMIN,
+        br#"{"to": "resolved", "verdict": "benign"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
     let (status, ..) = post(&f.engine, &at("transition"), ADMIN, b"not json".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, ..) = post(
@@ -591,6 +635,7 @@ async fn an_alert_is_triaged_over_the_api_and_its_history_says_who_did_what() {
             ("token:admin", "alert.learned"),
             ("token:admin", "alert.acknowledged"),
             ("token:admin", "alert.resolved"),
+            ("token:admin", "alert.guard_overridden"),
         ]
     );
 }
