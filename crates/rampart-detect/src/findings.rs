@@ -45,12 +45,32 @@ pub(crate) fn outcome_text(s: &SignIn, lead: &str) -> String {
 }
 
 pub(crate) fn human_hours(h: f64) -> String {
-    if h < 1.0 {
-        format!("{:.0} minutes", h * 60.0)
+    let (n, unit) = if h < 1.0 {
+        ((h * 60.0).round(), "minute")
     } else if h < 48.0 {
-        format!("{h:.0} hours")
+        (h.round(), "hour")
     } else {
-        format!("{:.0} days", h / 24.0)
+        ((h / 24.0).round(), "day")
+    };
+    if n == 1.0 {
+        format!("1 {unit}")
+    } else {
+        format!("{n:.0} {unit}s")
+    }
+}
+
+#[cfg(test)]
+mod human_hours_tests {
+    use super::human_hours;
+
+    #[test]
+    fn one_of_a_unit_is_singular() {
+        assert_eq!(human_hours(1.2), "1 hour");
+        assert_eq!(human_hours(1.0 / 60.0), "1 minute");
+        assert_eq!(human_hours(0.5), "30 minutes");
+        assert_eq!(human_hours(0.0), "0 minutes");
+        assert_eq!(human_hours(5.4), "5 hours");
+        assert_eq!(human_hours(50.0), "2 days");
     }
 }
 
