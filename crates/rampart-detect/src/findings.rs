@@ -59,21 +59,6 @@ pub(crate) fn human_hours(h: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod human_hours_tests {
-    use super::human_hours;
-
-    #[test]
-    fn one_of_a_unit_is_singular() {
-        assert_eq!(human_hours(1.2), "1 hour");
-        assert_eq!(human_hours(1.0 / 60.0), "1 minute");
-        assert_eq!(human_hours(0.5), "30 minutes");
-        assert_eq!(human_hours(0.0), "0 minutes");
-        assert_eq!(human_hours(5.4), "5 hours");
-        assert_eq!(human_hours(50.0), "2 days");
-    }
-}
-
 pub(crate) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -101,5 +86,20 @@ pub(crate) fn network_class(s: &SignIn) -> Option<&'static str> {
     match rampart_geo::network::classify(s.asn, s.network.isp.as_deref()) {
         rampart_geo::network::NetworkClass::Hosting => Some("a hosting/cloud network"),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod human_hours_tests {
+    use super::human_hours;
+
+    #[test]
+    fn one_of_a_unit_is_singular() {
+        assert_eq!(human_hours(1.2), "1 hour");
+        assert_eq!(human_hours(1.0 / 60.0), "1 minute");
+        assert_eq!(human_hours(0.5), "30 minutes");
+        assert_eq!(human_hours(0.0), "0 minutes");
+        assert_eq!(human_hours(5.4), "5 hours");
+        assert_eq!(human_hours(50.0), "2 days");
     }
 }
