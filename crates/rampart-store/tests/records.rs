@@ -490,6 +490,16 @@ async fn tokens_expire_and_are_revoked() {
     .await;
 }
 
+/// Stores one alert (a finding at acme) and returns its id.
+async fn one_alert(store: &Store) -> i64 {
+    let f = finding("acme", "a@acme.test", "2026-11-01T10:00:00Z", "r1", "high");
+    store
+        .store_detection(&[("k1".to_owned(), f)], ("detect", 1))
+        .await
+        .unwrap();
+    store.alerts(&AlertFilter::default()).await.unwrap()[0].id
+}
+
 /// Triage moves an alert forward (skipping allowed), resolves it only with a verdict,
 /// reopens it only with a reason, refuses what does not fit its state, and keeps every
 /// change and note, with who made it, as the alert's history.
@@ -497,12 +507,7 @@ async fn tokens_expire_and_are_revoked() {
 async fn alerts_are_triaged_and_every_change_is_their_history() {
     use rampart_store::{Triage, TriageRefused};
     each_backend(async |store: Store| {
-        let f = finding("acme", "a@acme.test", "2026-11-01T10:00:00Z", "r1", "high");
-        store
-            .store_detection(&[("k1".to_owned(), f)], ("detect", 1))
-            .await
-            .unwrap();
-        let id = store.alerts(&AlertFilter::default()).await.unwrap()[0].id;
+        let id = one_alert(&store).await;
         let to = |to: &'static str, verdict: Option<&'static str>, reason: Option<&'static str>| {
             Triage::Transition {
                 to,
@@ -684,12 +689,7 @@ async fn alerts_are_triaged_and_every_change_is_their_history() {
 async fn concurrent_triage_of_one_alert_lets_one_change_through() {
     use rampart_store::{Triage, TriageRefused};
     each_backend(async |store: Store| {
-        let f = finding("acme", "a@acme.test", "2026-11-01T10:00:00Z", "r1", "high");
-        store
-            .store_detection(&[("k1".to_owned(), f)], ("detect", 1))
-            .await
-            .unwrap();
-        let id = store.alerts(&AlertFilter::default()).await.unwrap()[0].id;
+        let id = one_alert(&store).await;
         let ack = Triage::Transition {
             to: "acknowledged",
             verdict: None,

@@ -197,6 +197,28 @@ fn one_signin() -> Vec<u8> {
     )])
 }
 
+/// Ann in New York, then 20 minutes later a sign-in from Phoenix (the attacker's).
+fn takeover() -> [Value; 2] {
+    [
+        graph_signin(
+            "ny",
+            "ann@acme.test",
+            "2026-10-20T14:00:00Z",
+            "198.51.100.7",
+            NYC,
+            None,
+        ),
+        graph_signin(
+            "phx",
+            "ann@acme.test",
+            "2026-10-20T14:20:00Z",
+            "203.0.113.66",
+            PHX,
+            None,
+        ),
+    ]
+}
+
 /// Every API route, with a method and a path whose parameters point at acme-dental data.
 fn api_routes() -> Vec<(Method, &'static str)> {
     vec![
@@ -386,24 +408,7 @@ async fn every_request_by_a_token_is_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_is_triaged_over_the_api_and_its_history_says_who_did_what() {
     let f = fixture(16, true).await;
-    let records = [
-        graph_signin(
-            "ny",
-            "ann@acme.test",
-            "2026-10-20T14:00:00Z",
-            "198.51.100.7",
-            NYC,
-            None,
-        ),
-        graph_signin(
-            "phx",
-            "ann@acme.test",
-            "2026-10-20T14:20:00Z",
-            "203.0.113.66",
-            PHX,
-            None,
-        ),
-    ];
+    let records = takeover();
     let (status, v, _) = ingest(&f.engine, "acme-dental", ACME, body(&records)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
     // The same address signed in at a second partner an hour earlier (the user was there:
@@ -759,22 +764,7 @@ async fn impossible_travel_becomes_one_alert_visible_to_the_msp_only_in_its_tena
             None,
         ));
     }
-    records.push(graph_signin(
-        "ny",
-        "ann@acme.test",
-        "2026-10-20T14:00:00Z",
-        "198.51.100.7",
-        NYC,
-        None,
-    ));
-    records.push(graph_signin(
-        "phx",
-        "ann@acme.test",
-        "2026-10-20T14:20:00Z",
-        "203.0.113.66",
-        PHX,
-        None,
-    ));
+    records.extend(takeover());
     let (status, v, _) = ingest(&f.engine, "acme-dental", ACME, body(&records)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
     settle(&f.engine).await;
